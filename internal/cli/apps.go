@@ -1,0 +1,164 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/intentrt/intentrt/internal/auth"
+	"github.com/intentrt/intentrt/internal/session"
+	"github.com/intentrt/intentrt/internal/store"
+)
+
+// appJSON is how the CLI shows an app. The secret appears only in the answer to "apps create".
+type appJSON struct {
+	ClientID     string     `json:"clientId"`
+	ClientSecret string     `json:"clientSecret,omitempty"`
+	AccountID    string     `json:"accountId"`
+	Bots         []string   `json:"bots,omitempty"`
+	AllBots      bool       `json:"allBots"`
+	Scopes       []string   `json:"scopes"`
+	EnforceJTI   bool       `json:"enforceJti"`
+	CreatedAt    time.Time  `json:"createdAt"`
+	RevokedAt    *time.Time `json:"revokedAt,omitempty"`
+}
+
+func toJSON(a auth.App, withSecret bool) appJSON {
+	j := appJSON{ClientID: a.ClientID, AccountID: a.Account, Bots: a.Bots, AllBots: a.AllBots,
+		EnforceJTI: a.EnforceJTI, CreatedAt: a.CreatedAt, RevokedAt: a.RevokedAt, Scopes: []string{}}
+	for _, s := range a.Scopes {
+		j.Scopes = append(j.Scopes, string(s))
+	}
+	if withSecret {
+		j.ClientSecret = a.ClientSecret
+	}
+	return j
+}
+
+func runApps(ctx context.Context, args []string, getenv Env, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return &usageError{"apps: give create, list or revoke"}
+	}
+	switch args[0] {
+	case "create":
+		return runAppsCreate(ctx, args[1:], getenv, stdout, stderr)
+	case "list":
+		return runAppsList(ctx, args[1:], getenv, stdout, stderr)
+	case "revoke":
+		return runAppsRevoke(ctx, args[1:], getenv, stdout, stderr)
+	default:
+		return &usageError{fmt.Sprintf("apps: unknown subcommand %q; give create, list or revoke", args[0])}
+	}
+}
+
+func runAppsCreate(ctx context.Context, args []string, getenv Env, stdout, stderr io.Writer) error {
+	fs := newFlagSet("apps create", stderr)
+	dsn := fs.String("db", envString(getenv, "db", DefaultDB), "database: file path, sqlite://PATH or postgres://... (env INTENTRT_DB)")
+	account := fs.String("account", "", "account id the app belongs to")
+	var bots, scopes stringList
+	fs.Var(&bots, "bot", "a bot the app may reach (repeatable)")
+	allBots := fs.Bool("all-bots", false, "the app may reach every bot of the account")
+	fs.Var(&scopes, "scope", `scope: "SmartAssist Analytics" (read) or "Session Ingest" (write); repeatable`)
+	enforceJTI := fs.Bool("enforce-jti", false, "require a jti and exp (at most 1h) in every token, and accept each jti once")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if !session.ValidID(*account) {
+		return &usageError{"apps create: --account is required (1-128 printable characters)"}
+	}
+	for _, b := range bots {
+		if !session.ValidID(b) {
+			return &usageError{fmt.Sprintf("apps create: --bot %q: 1-128 printable characters", b)}
+		}
+	}
+	if *allBots == (len(bots) > 0) {
+		return &usageError{"apps create: give --bot (one or more) or --all-bots"}
+	}
+	var sc []auth.Scope
+	for _, s := range scopes {
+		p, err := auth.ParseScope(s)
+		if err != nil {
+			return &usageError{"apps create: " + err.Error()}
+		}
+		sc = append(sc, p)
+	}
+	if len(sc) == 0 {
+		return &usageError{`apps create: give at least one --scope ("SmartAssist Analytics", "Session Ingest")`}
+	}
+	app, err := auth.NewApp(*account, bots, *allBots, sc, *enforceJTI, time.Now())
+	if err != nil {
+		return &usageError{"apps create: " + err.Error()}
+	}
+	db, err := openReady(ctx, *dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.CreateApp(ctx, app); err != nil {
+		return fmt.Errorf("create app: %w", err)
+	}
+	return writeIndented(stdout, toJSON(app, true))
+}
+
+func runAppsList(ctx context.Context, args []string, getenv Env, stdout, stderr io.Writer) error {
+	fs := newFlagSet("apps list", stderr)
+	dsn := fs.String("db", envString(getenv, "db", DefaultDB), "database (env INTENTRT_DB)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	db, err := openReady(ctx, *dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	apps, err := db.ListApps(ctx)
+	if err != nil {
+		return fmt.Errorf("list apps: %w", err)
+	}
+	out := make([]appJSON, len(apps))
+	for i, a := range apps {
+		out[i] = toJSON(a, false)
+	}
+	return writeIndented(stdout, out)
+}
+
+func runAppsRevoke(ctx context.Context, args []string, getenv Env, stdout, stderr io.Writer) error {
+	fs := newFlagSet("apps revoke", stderr)
+	dsn := fs.String("db", envString(getenv, "db", DefaultDB), "database (env INTENTRT_DB)")
+	// Accept the client id before or after the flags.
+	var id string
+	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		id, args = args[0], args[1:]
+	}
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if id == "" && fs.NArg() == 1 {
+		id = fs.Arg(0)
+	}
+	if id == "" {
+		return &usageError{"apps revoke: give the CLIENT_ID to revoke"}
+	}
+	db, err := openReady(ctx, *dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.RevokeApp(ctx, id, time.Now()); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("no app with client id %q", id)
+		}
+		return fmt.Errorf("revoke app: %w", err)
+	}
+	fmt.Fprintf(stdout, "revoked %s\n", id)
+	return nil
+}
+
+func writeIndented(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

@@ -1,0 +1,99 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/intentrt/intentrt/internal/auth"
+	"github.com/intentrt/intentrt/internal/store"
+	"github.com/intentrt/intentrt/internal/store/sqlite"
+)
+
+// DefaultDB is the embedded default database file.
+const DefaultDB = "./intentrt.db"
+
+// backend is a store whose schema is versioned.
+type backend interface {
+	store.Store
+	store.Migrator
+}
+
+// openDB opens the storage named by dsn: a file path or sqlite:// URL, or postgres://.
+func openDB(ctx context.Context, dsn string) (backend, error) {
+	switch {
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		return openPostgres(ctx, dsn)
+	case strings.HasPrefix(dsn, "sqlite://"), strings.HasPrefix(dsn, "sqlite:"):
+		u, err := url.Parse(dsn)
+		if err != nil {
+			return nil, &usageError{fmt.Sprintf("--db %q: %v", dsn, err)}
+		}
+		path := u.Opaque
+		if path == "" {
+			path = u.Host + u.Path
+		}
+		if path == "" {
+			return nil, &usageError{fmt.Sprintf("--db %q: no file path", dsn)}
+		}
+		return sqlite.Open(ctx, path)
+	case strings.Contains(dsn, "://"):
+		return nil, &usageError{fmt.Sprintf("--db %q: use a file path, sqlite://PATH or postgres://...", dsn)}
+	default:
+		return sqlite.Open(ctx, dsn)
+	}
+}
+
+// openReady opens the storage for serving: a new, empty database is created at the binary's
+// schema; an existing one must already be at it ("intentrt migrate" upgrades it), because
+// upgrading a shared database is an operator's decision, not a side effect of starting a node.
+func openReady(ctx context.Context, dsn string) (backend, error) {
+	db, err := openDB(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	have, want, err := db.SchemaVersion(ctx)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("read schema version: %w", err)
+	}
+	switch {
+	case have == 0:
+		if err := db.Migrate(ctx); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("create schema: %w", err)
+		}
+	case have < want:
+		db.Close()
+		return nil, fmt.Errorf("%w (database at version %d, binary expects %d): run \"intentrt migrate --db ...\" first", store.ErrSchemaOutdated, have, want)
+	case have > want:
+		db.Close()
+		return nil, fmt.Errorf("%w (database at version %d, binary expects %d): use a newer intentrt", store.ErrSchemaTooNew, have, want)
+	}
+	return db, nil
+}
+
+// appLookup adapts the store to the auth package's view of apps.
+func appLookup(s store.Apps) func(ctx context.Context, clientID string) (auth.App, error) {
+	return func(ctx context.Context, clientID string) (auth.App, error) {
+		app, err := s.App(ctx, clientID)
+		if errors.Is(err, store.ErrNotFound) {
+			return auth.App{}, auth.ErrUnknownApp
+		}
+		return app, err
+	}
+}
+
+// jtiRecorder adapts the store's JTI table to the auth package.
+type jtiRecorder struct{ s store.Apps }
+
+func (j jtiRecorder) UseJTI(ctx context.Context, clientID, jti string, expires time.Time) error {
+	err := j.s.UseJTI(ctx, clientID, jti, expires)
+	if errors.Is(err, store.ErrConflict) {
+		return auth.ErrJTIUsed
+	}
+	return err
+}

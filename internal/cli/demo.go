@@ -1,0 +1,76 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/intentrt/intentrt/internal/auth"
+	"github.com/intentrt/intentrt/internal/demo"
+	"github.com/intentrt/intentrt/internal/ingest"
+	"github.com/intentrt/intentrt/internal/session"
+	"github.com/intentrt/intentrt/internal/store"
+)
+
+// The demo's fixed identities, so that a second run reuses the same account, bot and app.
+const (
+	demoAccount  = "64b7f3a2c9e1d4f5a6b7c8d9"
+	demoBot      = "st-5b2f1e8a-3c4d-4e6f-8a9b-0c1d2e3f4a5b"
+	demoClientID = "cs-0d3e0000-demo-4000-8000-intentrtdemo"
+)
+
+// startDemo makes sure the demo app exists, backfills an hour of sessions, starts the live
+// simulation and prints how to use it.
+func startDemo(ctx context.Context, db store.Apps, c *ingest.Committer, base string, stdout io.Writer) error {
+	app, err := db.App(ctx, demoClientID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && app.Revoked()) {
+		app, err = auth.NewApp(demoAccount, []string{demoBot}, false, []auth.Scope{auth.ScopeAnalytics, auth.ScopeIngest}, false, time.Now())
+		if err != nil {
+			return err
+		}
+		app.ClientID = demoClientID
+		if err := db.CreateApp(ctx, app); err != nil && !errors.Is(err, store.ErrConflict) {
+			return fmt.Errorf("create demo app: %w", err)
+		}
+		if errors.Is(err, store.ErrConflict) { // revoked earlier: a revoked id is not reused
+			return fmt.Errorf("the demo app %s was revoked; use another --db for the demo", demoClientID)
+		}
+	} else if err != nil {
+		return fmt.Errorf("look up demo app: %w", err)
+	}
+	sim := demo.New(demoAccount, demoBot, uint64(time.Now().UnixNano()))
+	submit := func(ctx context.Context, events []session.Event) error {
+		_, err := c.Submit(ctx, store.Batch{Account: demoAccount, Bot: demoBot, Events: events})
+		return err
+	}
+	if err := submit(ctx, sim.Backfill(60, time.Now().UTC())); err != nil {
+		return fmt.Errorf("backfill demo sessions: %w", err)
+	}
+	go sim.Run(ctx, 1500*time.Millisecond, submit)
+
+	token, err := auth.Mint(app.ClientID, app.ClientSecret, auth.MintOptions{TTL: 24 * time.Hour})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, `
+Demo running: a simulated bot sends a new session every 1.5 s (60 sessions of the last hour are stored).
+
+  account id:    %[1]s
+  bot id:        %[2]s
+  client id:     %[3]s
+  client secret: %[4]s
+
+Dashboard: %[5]s/  (sign in with the account id, client id and client secret above)
+
+The latest 25 completed sessions, as Kore's API answers them (the token is valid for 24 h):
+
+curl -sS -X POST '%[5]s/api/public/bot/%[2]s/intentrealtimedata' \
+  -H 'auth: %[6]s' \
+  -H 'accountId: %[1]s' \
+  -H 'Format: application/json'
+
+`, demoAccount, demoBot, app.ClientID, app.ClientSecret, base, token)
+	return nil
+}

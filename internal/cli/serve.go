@@ -1,0 +1,210 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/intentrt/intentrt/internal/auth"
+	"github.com/intentrt/intentrt/internal/httpapi"
+	"github.com/intentrt/intentrt/internal/ingest"
+	"github.com/intentrt/intentrt/internal/live"
+	"github.com/intentrt/intentrt/internal/metrics"
+	"github.com/intentrt/intentrt/internal/ratelimit"
+)
+
+// serveConfig is everything "serve" is configured with.
+type serveConfig struct {
+	addr            string
+	dsn             string
+	demo            bool
+	rateLimit       int
+	rateOverrides   map[string]int
+	maxBody         int64
+	maxEvents       int
+	logFormat       string
+	logLevel        slog.Level
+	shutdownTimeout time.Duration
+	natsURL         string
+}
+
+func parseServe(args []string, getenv Env, stderr io.Writer) (serveConfig, error) {
+	var c serveConfig
+	fs := newFlagSet("serve", stderr)
+	fs.StringVar(&c.addr, "addr", envString(getenv, "addr", "127.0.0.1:8080"), "listen address HOST:PORT (env INTENTRT_ADDR)")
+	fs.StringVar(&c.dsn, "db", envString(getenv, "db", DefaultDB), "database: file path, sqlite://PATH or postgres://... (env INTENTRT_DB)")
+	fs.BoolVar(&c.demo, "demo", envString(getenv, "demo", "") == "1", "create a demo account, bot and app and feed simulated sessions (env INTENTRT_DEMO=1)")
+	rl, err := envInt(getenv, "rate-limit", 60)
+	if err != nil {
+		return c, err
+	}
+	fs.IntVar(&c.rateLimit, "rate-limit", rl, "read API requests per minute per account; 0 turns the limit off (env INTENTRT_RATE_LIMIT)")
+	var overrides stringList
+	if v := getenv(envName("rate-limit-account")); v != "" {
+		overrides = strings.Split(v, ",")
+	}
+	fs.Var(&overrides, "rate-limit-account", "per-account limit ACCOUNT=N, repeatable (env INTENTRT_RATE_LIMIT_ACCOUNT, comma separated)")
+	maxBody, err := envInt(getenv, "max-body", 8<<20)
+	if err != nil {
+		return c, err
+	}
+	fs.Int64Var(&c.maxBody, "max-body", int64(maxBody), "largest ingest body in bytes (env INTENTRT_MAX_BODY)")
+	maxEvents, err := envInt(getenv, "max-events", 10_000)
+	if err != nil {
+		return c, err
+	}
+	fs.IntVar(&c.maxEvents, "max-events", maxEvents, "most events in one ingest request (env INTENTRT_MAX_EVENTS)")
+	fs.StringVar(&c.logFormat, "log-format", envString(getenv, "log-format", "text"), "log format: text or json (env INTENTRT_LOG_FORMAT)")
+	level := fs.String("log-level", envString(getenv, "log-level", "info"), "log level: debug, info, warn, error (env INTENTRT_LOG_LEVEL)")
+	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long SIGTERM waits for requests in flight")
+	fs.StringVar(&c.natsURL, "nats", envString(getenv, "nats", ""), "NATS JetStream URL to consume session events from, e.g. nats://127.0.0.1:4222 (env INTENTRT_NATS)")
+	if err := parse(fs, args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, &usageError{fmt.Sprintf("serve: unexpected argument %q", fs.Arg(0))}
+	}
+	if err := c.logLevel.UnmarshalText([]byte(*level)); err != nil {
+		return c, &usageError{fmt.Sprintf("serve: --log-level %q: use debug, info, warn or error", *level)}
+	}
+	if c.logFormat != "text" && c.logFormat != "json" {
+		return c, &usageError{fmt.Sprintf("serve: --log-format %q: use text or json", c.logFormat)}
+	}
+	if c.rateLimit < 0 || c.maxBody <= 0 || c.maxEvents <= 0 {
+		return c, &usageError{"serve: --rate-limit must be ≥ 0, --max-body and --max-events > 0"}
+	}
+	c.rateOverrides = map[string]int{}
+	for _, o := range overrides {
+		acct, n, ok := strings.Cut(o, "=")
+		v, err := strconv.Atoi(n)
+		if !ok || err != nil || v < 0 || acct == "" {
+			return c, &usageError{fmt.Sprintf("serve: --rate-limit-account %q: use ACCOUNT=N", o)}
+		}
+		c.rateOverrides[acct] = v
+	}
+	return c, nil
+}
+
+func newLogger(c serveConfig, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: c.logLevel}
+	if c.logFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func runServe(ctx context.Context, args []string, getenv Env, stdout, stderr io.Writer) error {
+	c, err := parseServe(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	log := newLogger(c, stderr)
+	db, err := openReady(ctx, c.dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	m := metrics.New()
+	broker := live.NewBroker()
+	committer := ingest.NewCommitter(db, ingest.Options{Publisher: broker, Observer: ingest.Observer{Commit: m.ObserveCommit}})
+	// The cache's lifetime bounds how long a revoked app keeps working: the contract allows 5 s.
+	apps := auth.NewAppCache(appLookup(db), 2*time.Second)
+	verifier := auth.NewVerifier(apps, jtiRecorder{db}, nil)
+	var limiter httpapi.RateLimiter
+	if c.rateLimit > 0 || len(c.rateOverrides) > 0 {
+		limiter = ratelimit.New(c.rateLimit, c.rateOverrides)
+	}
+	stopping := make(chan struct{})
+	handler := httpapi.NewServer(httpapi.Deps{
+		Sessions: db, Ingest: committer, Tokens: verifier, Limiter: limiter, Storage: db,
+		Metrics: m, Logger: log, Limits: httpapi.Limits{MaxBodyBytes: c.maxBody, MaxEvents: c.maxEvents},
+		Stopping: stopping,
+	})
+
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		committer.Close()
+		return fmt.Errorf("listen on %s: %w", c.addr, err)
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second, // the stream lifts it for its own responses
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	srv.RegisterOnShutdown(func() { close(stopping) })
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	base := "http://" + ln.Addr().String()
+	log.Info("listening", "addr", ln.Addr().String(), "db", redactDSN(c.dsn))
+	fmt.Fprintf(stdout, "intentrt listening on %s\n", base)
+
+	bg, cancelBG := context.WithCancel(ctx)
+	defer cancelBG()
+	go purgeJTIs(bg, db, log)
+	if c.demo {
+		if err := startDemo(bg, db, committer, base, stdout); err != nil {
+			log.Error("demo", "err", err)
+		}
+	}
+
+	select {
+	case err := <-served:
+		committer.Close()
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: no new requests; finishing those in flight")
+	cancelBG()
+	sctx, cancel := context.WithTimeout(context.Background(), c.shutdownTimeout)
+	defer cancel()
+	shutErr := srv.Shutdown(sctx)
+	// Every handler has returned: commit whatever is still queued before closing storage.
+	committer.Close()
+	if shutErr != nil && !errors.Is(shutErr, http.ErrServerClosed) {
+		return fmt.Errorf("shutdown: %w", shutErr)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// purgeJTIs forgets expired token ids now and then; they can no longer be replayed anyway.
+func purgeJTIs(ctx context.Context, db interface {
+	PurgeJTIs(context.Context, time.Time) error
+}, log *slog.Logger) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := db.PurgeJTIs(ctx, time.Now()); err != nil && ctx.Err() == nil {
+				log.Warn("purge used jtis", "err", err)
+			}
+		}
+	}
+}
+
+// redactDSN hides a password in a database URL before it is logged.
+func redactDSN(dsn string) string {
+	if i := strings.Index(dsn, "://"); i >= 0 {
+		if at := strings.LastIndex(dsn, "@"); at > i {
+			if colon := strings.Index(dsn[i+3:at], ":"); colon >= 0 {
+				return dsn[:i+3+colon] + ":xxxxx" + dsn[at:]
+			}
+		}
+	}
+	return dsn
+}

@@ -1,0 +1,76 @@
+package httpapi
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/intentrt/intentrt/internal/auth"
+	"github.com/intentrt/intentrt/internal/session"
+)
+
+// Caller is who a request acts as, once authorised.
+type Caller struct {
+	App     auth.App
+	Account string
+	Bot     string
+}
+
+// Authorize checks the request's bot path value, accountId header and token against scope, in the
+// contract's order: malformed ids 400, missing accountId 400, bad token 401, wrong account, bot
+// or scope 403. On failure it has written the error and returns false. The 403s never say whether
+// a bot exists in another account.
+func (h *Handlers) Authorize(w http.ResponseWriter, r *http.Request, scope auth.Scope) (Caller, bool) {
+	bot := r.PathValue("botId")
+	if !session.ValidID(bot) {
+		h.WriteError(w, r, http.StatusBadRequest, "botId must be 1-128 printable characters")
+		return Caller{}, false
+	}
+	account := r.Header.Get("accountId")
+	if account == "" {
+		h.WriteError(w, r, http.StatusBadRequest, "header accountId is required")
+		return Caller{}, false
+	}
+	if !session.ValidID(account) {
+		h.WriteError(w, r, http.StatusBadRequest, "header accountId must be 1-128 printable characters")
+		return Caller{}, false
+	}
+	info := infoFrom(r.Context())
+	if info != nil {
+		info.account = account
+	}
+	token := r.Header.Get("auth")
+	if token == "" {
+		if v, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+			token = strings.TrimSpace(v)
+		}
+	}
+	if token == "" {
+		h.WriteError(w, r, http.StatusUnauthorized, "a JWT is required in the auth header")
+		return Caller{}, false
+	}
+	app, err := h.Tokens.Verify(r.Context(), token)
+	if errors.Is(err, auth.ErrInvalidToken) {
+		h.WriteError(w, r, http.StatusUnauthorized, err.Error())
+		return Caller{}, false
+	}
+	if err != nil {
+		h.WriteInternal(w, r, fmt.Errorf("verify token: %w", err))
+		return Caller{}, false
+	}
+	if info != nil {
+		info.clientID = app.ClientID
+	}
+	switch {
+	case app.Account != account:
+		h.WriteError(w, r, http.StatusForbidden, "the app does not belong to account "+account)
+	case !app.HasScope(scope):
+		h.WriteError(w, r, http.StatusForbidden, fmt.Sprintf("the app lacks the scope %q", scope))
+	case !app.CanReach(bot):
+		h.WriteError(w, r, http.StatusForbidden, "the app may not access bot "+bot)
+	default:
+		return Caller{App: app, Account: account, Bot: bot}, true
+	}
+	return Caller{}, false
+}

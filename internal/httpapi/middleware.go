@@ -1,0 +1,168 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+type ctxKey struct{}
+
+// reqInfo collects, while a request runs, what its log line will say.
+type reqInfo struct {
+	id       string
+	account  string
+	clientID string
+	errMsg   string
+	cause    error
+}
+
+func infoFrom(ctx context.Context) *reqInfo {
+	info, _ := ctx.Value(ctxKey{}).(*reqInfo)
+	return info
+}
+
+// RequestID returns the id of the request that ctx belongs to.
+func RequestID(ctx context.Context) string {
+	if info := infoFrom(ctx); info != nil {
+		return info.id
+	}
+	return ""
+}
+
+// statusWriter remembers the status and size of a response. It passes Flush and deadline
+// control through (Unwrap) so that the stream keeps working behind it.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
+}
+
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func newRequestID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func validRequestID(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r == '-' || r == '_' || r == '.' || (r >= '0' && r <= '9') || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z')) {
+			return false
+		}
+	}
+	return true
+}
+
+// middleware wraps the mux: request id, doubled-slash paths, panic recovery, metrics and one
+// log line per request. The log line names the account and app, never a token or secret.
+func (h *Handlers) middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		info := &reqInfo{id: r.Header.Get("X-Request-Id")}
+		if !validRequestID(info.id) {
+			info.id = newRequestID()
+		}
+		w.Header().Set("X-Request-Id", info.id)
+		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, info))
+		// An older Kore page printed ".../{botId}//intentrealtimedata"; the mux would redirect
+		// such a path, so it is collapsed here and served as is.
+		if strings.Contains(r.URL.Path, "//") {
+			r.URL.Path = collapseSlashes(r.URL.Path)
+			r.URL.RawPath = ""
+		}
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				h.Logger.Error("panic", "request_id", info.id, "panic", p)
+				if sw.status == 0 {
+					h.WriteError(sw, r, http.StatusInternalServerError, "internal error (request "+info.id+")")
+				}
+			}
+			h.logRequest(r, sw, info, start)
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}
+
+func (h *Handlers) logRequest(r *http.Request, sw *statusWriter, info *reqInfo, start time.Time) {
+	took := time.Since(start)
+	route := r.Pattern
+	if route == "" {
+		route = "unmatched"
+	}
+	status := sw.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	h.Metrics.Requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
+	h.Metrics.RequestDuration.WithLabelValues(route).Observe(took.Seconds())
+	level := slog.LevelInfo
+	if status >= 500 {
+		level = slog.LevelError
+	}
+	attrs := []slog.Attr{
+		slog.String("request_id", info.id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
+		slog.Int("status", status), slog.Int64("bytes", sw.bytes), slog.Duration("took", took),
+		slog.String("remote", r.RemoteAddr),
+	}
+	if info.account != "" {
+		attrs = append(attrs, slog.String("account", info.account))
+	}
+	if info.clientID != "" {
+		attrs = append(attrs, slog.String("client_id", info.clientID))
+	}
+	if info.errMsg != "" {
+		attrs = append(attrs, slog.String("error", info.errMsg))
+	}
+	if info.cause != nil {
+		attrs = append(attrs, slog.String("cause", info.cause.Error()))
+	}
+	h.Logger.LogAttrs(r.Context(), level, "request", attrs...)
+}
+
+func collapseSlashes(p string) string {
+	var b strings.Builder
+	b.Grow(len(p))
+	for i := 0; i < len(p); i++ {
+		if p[i] == '/' && i > 0 && p[i-1] == '/' {
+			continue
+		}
+		b.WriteByte(p[i])
+	}
+	return b.String()
+}

@@ -1,0 +1,144 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/intentrt/intentrt/internal/auth"
+	"github.com/intentrt/intentrt/internal/ratelimit"
+	"github.com/intentrt/intentrt/internal/session"
+)
+
+// maxReadBody bounds the read API's optional filter body.
+const maxReadBody = 64 << 10
+
+// readBody is the optional body of the read API: Kore sends none; the fields are extensions.
+type readBody struct {
+	Limit    *int     `json:"limit"`
+	Channels []string `json:"channels"`
+	Statuses []string `json:"statuses"`
+	Intents  []string `json:"intents"`
+	From     *string  `json:"from"`
+	To       *string  `json:"to"`
+}
+
+func (h *Handlers) handleRead(w http.ResponseWriter, r *http.Request) {
+	c, ok := h.Authorize(w, r, auth.ScopeAnalytics)
+	if !ok {
+		return
+	}
+	if h.Limiter != nil {
+		if ok, wait := h.Limiter.Allow(c.Account); !ok {
+			h.Metrics.RateLimited.Inc()
+			w.Header().Set("Retry-After", strconv.Itoa(ratelimit.RetryAfterSeconds(wait)))
+			h.WriteError(w, r, http.StatusTooManyRequests, "rate limit of the account exceeded; retry after the time in Retry-After")
+			return
+		}
+	}
+	q, err := parseReadBody(r)
+	if err != nil {
+		status := http.StatusBadRequest
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			status = http.StatusRequestEntityTooLarge
+		}
+		h.WriteError(w, r, status, err.Error())
+		return
+	}
+	q.Account, q.Bot = c.Account, c.Bot
+	states, err := h.Sessions.Latest(r.Context(), q)
+	if err != nil {
+		h.WriteInternal(w, r, fmt.Errorf("read sessions: %w", err))
+		return
+	}
+	views := make([]session.View, len(states))
+	for i := range states {
+		views[i] = states[i].View()
+	}
+	WriteJSON(w, http.StatusOK, views)
+}
+
+// parseReadBody reads the optional filters. None, empty, null or {} mean Kore's behaviour.
+func parseReadBody(r *http.Request) (session.Query, error) {
+	q := session.Query{Limit: session.DefaultLimit}
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxReadBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return q, fmt.Errorf("body too large: at most %d bytes: %w", maxReadBody, mbe)
+		}
+		return q, fmt.Errorf("could not read body")
+	}
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 || string(body) == "null" {
+		return q, nil
+	}
+	var b readBody
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&b); err != nil {
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &te) && te.Field != "":
+			return q, fmt.Errorf("body field %q has the wrong type: expected %s", te.Field, te.Type)
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			return q, fmt.Errorf("body field %s is not known; accepted: limit, channels, statuses, intents, from, to",
+				strings.TrimPrefix(err.Error(), "json: unknown field "))
+		default:
+			return q, fmt.Errorf("body must be a JSON object: %s", strings.TrimPrefix(err.Error(), "json: "))
+		}
+	}
+	if dec.More() {
+		return q, fmt.Errorf("body must hold a single JSON object")
+	}
+	if b.Limit != nil {
+		if *b.Limit < 1 || *b.Limit > session.MaxLimit {
+			return q, fmt.Errorf("limit must be between 1 and %d", session.MaxLimit)
+		}
+		q.Limit = *b.Limit
+	}
+	for _, c := range b.Channels {
+		if !session.ValidID(c) {
+			return q, fmt.Errorf("channels: each must be a channel id of 1-128 printable characters")
+		}
+		q.Channels = append(q.Channels, strings.ToLower(c))
+	}
+	for _, s := range b.Statuses {
+		st, ok := session.ParseStatus(s)
+		if !ok {
+			return q, fmt.Errorf("statuses: unknown status %q; accepted: %s", s, session.StatusList())
+		}
+		q.Statuses = append(q.Statuses, st)
+	}
+	for _, in := range b.Intents {
+		if strings.TrimSpace(in) == "" {
+			return q, fmt.Errorf("intents: names must not be empty")
+		}
+	}
+	q.Intents = b.Intents
+	for _, f := range []struct {
+		name string
+		v    *string
+		dst  *time.Time
+	}{{"from", b.From, &q.From}, {"to", b.To, &q.To}} {
+		if f.v == nil {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339Nano, *f.v)
+		if err != nil {
+			return q, fmt.Errorf("%s must be an RFC 3339 time, like 2024-01-06T14:07:08Z", f.name)
+		}
+		*f.dst = t
+	}
+	if !q.From.IsZero() && !q.To.IsZero() && !q.From.Before(q.To) {
+		return q, fmt.Errorf("from must be before to")
+	}
+	return q, nil
+}

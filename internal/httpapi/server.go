@@ -1,0 +1,94 @@
+// Package httpapi is intentrt's HTTP surface: every route in one place (routes), the Kore
+// compatible read API, the ingest API, health and metrics, their middleware and the one error
+// writer. It depends on small interfaces, never on a storage backend.
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/intentrt/intentrt/internal/auth"
+	"github.com/intentrt/intentrt/internal/metrics"
+	"github.com/intentrt/intentrt/internal/session"
+	"github.com/intentrt/intentrt/internal/store"
+)
+
+// SessionReader answers the read API.
+type SessionReader interface {
+	Latest(ctx context.Context, q session.Query) ([]session.State, error)
+}
+
+// Submitter durably stores an ingest batch.
+type Submitter interface {
+	Submit(ctx context.Context, b store.Batch) (store.Result, error)
+}
+
+// TokenVerifier maps a JWT to the app that signed it.
+type TokenVerifier interface {
+	Verify(ctx context.Context, token string) (auth.App, error)
+}
+
+// RateLimiter takes one request from an account's budget.
+type RateLimiter interface {
+	Allow(account string) (bool, time.Duration)
+}
+
+// Pinger reports whether storage answers.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Limits bound what one ingest request may carry.
+type Limits struct {
+	MaxBodyBytes int64 // 8 MiB by default
+	MaxEvents    int   // 10 000 by default
+}
+
+// Deps is everything the HTTP layer needs; the CLI builds it.
+type Deps struct {
+	Sessions SessionReader
+	Ingest   Submitter
+	Tokens   TokenVerifier
+	Limiter  RateLimiter // nil: no rate limit
+	Storage  Pinger
+	Metrics  *metrics.Metrics
+	Logger   *slog.Logger
+	Limits   Limits
+	// Stopping is closed when the server begins to shut down; long-lived responses (the
+	// stream) end on it so that shutdown does not wait for them.
+	Stopping <-chan struct{}
+	// Extra registers routes of other packages (the stream, the dashboard) on the same mux,
+	// behind the same middleware.
+	Extra []func(mux *http.ServeMux, h *Handlers)
+}
+
+// Handlers holds the dependencies of the handlers; its helpers (Authorize, WriteError) are
+// shared with the routes that other packages register.
+type Handlers struct {
+	Deps
+}
+
+// NewServer returns the whole HTTP service as one handler.
+func NewServer(d Deps) http.Handler {
+	if d.Limits.MaxBodyBytes <= 0 {
+		d.Limits.MaxBodyBytes = 8 << 20
+	}
+	if d.Limits.MaxEvents <= 0 {
+		d.Limits.MaxEvents = 10_000
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Metrics == nil {
+		d.Metrics = metrics.New()
+	}
+	h := &Handlers{Deps: d}
+	mux := http.NewServeMux()
+	h.routes(mux)
+	for _, add := range d.Extra {
+		add(mux, h)
+	}
+	return h.middleware(mux)
+}

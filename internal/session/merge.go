@@ -1,0 +1,105 @@
+package session
+
+import (
+	"reflect"
+	"time"
+)
+
+// Apply folds one event into the state. Events may arrive in any order and more than once, so
+// the result must not depend on arrival order: the earliest start wins (with the parties it
+// names), the latest end wins (with the outcome it names), and an intent keeps the time it was
+// first detected.
+func (s *State) Apply(e Event) {
+	switch e.Type {
+	case TypeStarted:
+		s.applyStart(e.Time, e)
+	case TypeIntent:
+		s.addIntent(e.Intent, e.Time, 0)
+	case TypeEnded:
+		s.applyEnd(e.Time, e)
+	case TypeCompleted:
+		s.applyStart(e.StartTime, e)
+		s.applyEnd(e.EndTime, e)
+		// Intents listed at once count as detected at the start, in the order listed.
+		for i, name := range e.Intents {
+			s.addIntent(name, e.StartTime, i)
+		}
+	}
+}
+
+func (s *State) applyStart(at time.Time, e Event) {
+	if !s.Start.IsZero() && !at.Before(s.Start) {
+		return
+	}
+	s.Start = at
+	s.Channel, s.ANI, s.DNI, s.UserID = e.Channel, e.ANI, e.DNI, e.UserID
+}
+
+func (s *State) applyEnd(at time.Time, e Event) {
+	if !s.End.IsZero() && !at.After(s.End) {
+		return
+	}
+	s.End = at
+	s.Status, s.DeflectedTo, s.TimeHandled = e.Status, e.DeflectedTo, e.TimeHandled
+}
+
+func (s *State) addIntent(name string, at time.Time, rank int) {
+	for i := range s.Intents {
+		if s.Intents[i].Name != name {
+			continue
+		}
+		if at.Before(s.Intents[i].At) || (at.Equal(s.Intents[i].At) && rank < s.Intents[i].Rank) {
+			s.Intents[i].At, s.Intents[i].Rank = at, rank
+			s.sortIntents()
+		}
+		return
+	}
+	s.Intents = append(s.Intents, Intent{Name: name, At: at, Rank: rank})
+	s.sortIntents()
+}
+
+// Visible reports whether two states render the same to clients; an update that does not change
+// what a client sees is not worth a new cursor or a stream event.
+func Visible(a, b *State) bool {
+	if !a.Completed() || !b.Completed() {
+		return a.Completed() == b.Completed()
+	}
+	return reflect.DeepEqual(a.View(), b.View())
+}
+
+// Clone returns a deep copy, so a caller can compare a state before and after events.
+func (s *State) Clone() State {
+	c := *s
+	c.Intents = append([]Intent(nil), s.Intents...)
+	if s.DeflectedTo != nil {
+		d := *s.DeflectedTo
+		c.DeflectedTo = &d
+	}
+	if s.TimeHandled != nil {
+		h := *s.TimeHandled
+		c.TimeHandled = &h
+	}
+	return c
+}
+
+// Fold applies events to the state and assigns cursors: a session that has just completed gets a
+// new cursor as CompletedSeq and Seq; one that was completed and now renders differently gets a
+// new Seq. next is called for each new cursor value. It reports the change, if any.
+func (s *State) Fold(events []Event, next func() int64) (Change, bool) {
+	before := s.Clone()
+	for _, e := range events {
+		s.Apply(e)
+	}
+	switch {
+	case !s.Completed():
+		return Change{}, false
+	case !before.Completed():
+		s.Seq = next()
+		s.CompletedSeq = s.Seq
+		return Change{Seq: s.Seq, Kind: ChangeCompleted, State: s.Clone()}, true
+	case !Visible(&before, s):
+		s.Seq = next()
+		return Change{Seq: s.Seq, Kind: ChangeUpdated, State: s.Clone()}, true
+	}
+	return Change{}, false
+}

@@ -1,0 +1,111 @@
+package store
+
+import (
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/intentrt/intentrt/internal/session"
+)
+
+// SessionColumns is the column list, in order, that every SQL backend selects for a session, so
+// that ScanState can read a row of any of them.
+const SessionColumns = `account, bot, session_id, channel, ani, dni, user_id, start_ns, end_ns, status, deflected_to, time_handled, intents, seq, completed_seq`
+
+// Scanner is what *sql.Row, *sql.Rows and pgx rows have in common.
+type Scanner interface {
+	Scan(dest ...any) error
+}
+
+// ScanState reads a row selected with SessionColumns.
+func ScanState(sc Scanner) (session.State, error) {
+	var (
+		st                 session.State
+		start, end         sql.NullInt64
+		handled, seq, cseq sql.NullInt64
+		deflected          sql.NullString
+		intents            string
+		status             string
+	)
+	if err := sc.Scan(&st.Account, &st.Bot, &st.SessionID, &st.Channel, &st.ANI, &st.DNI, &st.UserID,
+		&start, &end, &status, &deflected, &handled, &intents, &seq, &cseq); err != nil {
+		return st, err
+	}
+	if start.Valid {
+		st.Start = time.Unix(0, start.Int64).UTC()
+	}
+	if end.Valid {
+		st.End = time.Unix(0, end.Int64).UTC()
+	}
+	st.Status = session.Status(status)
+	if deflected.Valid {
+		d := deflected.String
+		st.DeflectedTo = &d
+	}
+	if handled.Valid {
+		h := handled.Int64
+		st.TimeHandled = &h
+	}
+	if err := json.Unmarshal([]byte(intents), &st.Intents); err != nil {
+		return st, fmt.Errorf("decode intents of session %q: %w", st.SessionID, err)
+	}
+	st.Seq, st.CompletedSeq = seq.Int64, cseq.Int64
+	return st, nil
+}
+
+// StateArgs returns the values of st in SessionColumns order, for an INSERT.
+func StateArgs(st *session.State) []any {
+	intents := st.Intents
+	if intents == nil {
+		intents = []session.Intent{}
+	}
+	enc, _ := json.Marshal(intents) // a slice of plain structs always encodes
+	return []any{st.Account, st.Bot, st.SessionID, st.Channel, st.ANI, st.DNI, st.UserID,
+		nanos(st.Start), nanos(st.End), string(st.Status), nullString(st.DeflectedTo), nullInt(st.TimeHandled),
+		string(enc), nullSeq(st.Seq), nullSeq(st.CompletedSeq)}
+}
+
+func nanos(t time.Time) sql.NullInt64 {
+	if t.IsZero() {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: t.UnixNano(), Valid: true}
+}
+
+func nullString(s *string) sql.NullString {
+	if s == nil {
+		return sql.NullString{}
+	}
+	return sql.NullString{String: *s, Valid: true}
+}
+
+func nullInt(n *int64) sql.NullInt64 {
+	if n == nil {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: *n, Valid: true}
+}
+
+func nullSeq(n int64) sql.NullInt64 { return sql.NullInt64{Int64: n, Valid: n != 0} }
+
+// GroupBySession splits a batch's new events by session, keeping the order in which sessions
+// first appear, so that each session is read and written once per batch.
+func GroupBySession(events []session.Event) (order []string, groups map[string][]session.Event) {
+	groups = make(map[string][]session.Event)
+	for _, e := range events {
+		if _, ok := groups[e.SessionID]; !ok {
+			order = append(order, e.SessionID)
+		}
+		groups[e.SessionID] = append(groups[e.SessionID], e)
+	}
+	return order, groups
+}
+
+// NanosOrNull is the SQL value of an optional instant: unix nanoseconds, or NULL when zero.
+func NanosOrNull(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixNano()
+}

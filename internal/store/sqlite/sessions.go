@@ -1,0 +1,183 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/intentrt/intentrt/internal/session"
+	"github.com/intentrt/intentrt/internal/store"
+)
+
+const (
+	qSeen    = `INSERT INTO events_seen (account, bot, key) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`
+	qLoad    = `SELECT ` + store.SessionColumns + ` FROM sessions WHERE account = ? AND bot = ? AND session_id = ?`
+	qHead    = `SELECT value FROM counters WHERE name = 'seq'`
+	qSetHead = `UPDATE counters SET value = ? WHERE name = 'seq'`
+	qUpsert  = `INSERT INTO sessions (` + store.SessionColumns + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+		ON CONFLICT (account, bot, session_id) DO UPDATE SET
+		channel = excluded.channel, ani = excluded.ani, dni = excluded.dni, user_id = excluded.user_id,
+		start_ns = excluded.start_ns, end_ns = excluded.end_ns, status = excluded.status,
+		deflected_to = excluded.deflected_to, time_handled = excluded.time_handled,
+		intents = excluded.intents, seq = excluded.seq, completed_seq = excluded.completed_seq`
+)
+
+// Apply stores the batches in one immediate transaction; with synchronous=FULL the commit has
+// reached the disk when it returns.
+func (s *Store) Apply(ctx context.Context, batches []store.Batch) ([]store.Result, []session.Change, error) {
+	queries := []string{qSeen, qLoad, qHead, qSetHead, qUpsert}
+	prepared, err := s.prepare(ctx, queries...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("prepare: %w", mapErr(err))
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, nil, mapErr(err)
+	}
+	defer tx.Rollback()
+	stmts := make(map[string]*sql.Stmt, len(queries))
+	for i, q := range queries {
+		stmts[q] = tx.StmtContext(ctx, prepared[i])
+	}
+	var head int64
+	if err := stmts[qHead].QueryRowContext(ctx).Scan(&head); err != nil {
+		return nil, nil, fmt.Errorf("read cursor: %w", mapErr(err))
+	}
+	start := head
+	next := func() int64 { head++; return head }
+
+	results := make([]store.Result, len(batches))
+	var changes []session.Change
+	for bi, b := range batches {
+		fresh := make([]session.Event, 0, len(b.Events))
+		for _, e := range b.Events {
+			res, err := stmts[qSeen].ExecContext(ctx, b.Account, b.Bot, e.DedupKey())
+			if err != nil {
+				return nil, nil, fmt.Errorf("record event: %w", mapErr(err))
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				results[bi].Duplicates++
+				continue
+			}
+			results[bi].Accepted++
+			fresh = append(fresh, e)
+		}
+		order, groups := store.GroupBySession(fresh)
+		for _, sid := range order {
+			st, err := store.ScanState(stmts[qLoad].QueryRowContext(ctx, b.Account, b.Bot, sid))
+			if errors.Is(err, sql.ErrNoRows) {
+				st = session.State{Key: session.Key{Account: b.Account, Bot: b.Bot, SessionID: sid}}
+			} else if err != nil {
+				return nil, nil, fmt.Errorf("load session: %w", mapErr(err))
+			}
+			if ch, ok := st.Fold(groups[sid], next); ok {
+				changes = append(changes, ch)
+			}
+			if _, err := stmts[qUpsert].ExecContext(ctx, store.StateArgs(&st)...); err != nil {
+				return nil, nil, fmt.Errorf("store session: %w", mapErr(err))
+			}
+		}
+	}
+	if head != start {
+		if _, err := stmts[qSetHead].ExecContext(ctx, head); err != nil {
+			return nil, nil, fmt.Errorf("advance cursor: %w", mapErr(err))
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, nil, fmt.Errorf("commit: %w", mapErr(err))
+	}
+	return results, changes, nil
+}
+
+// Latest answers the read API.
+func (s *Store) Latest(ctx context.Context, q session.Query) ([]session.State, error) {
+	var sb strings.Builder
+	sb.WriteString(`SELECT ` + store.SessionColumns + ` FROM sessions WHERE account = ? AND bot = ? AND seq IS NOT NULL`)
+	args := []any{q.Account, q.Bot}
+	in := func(col string, vals []string) {
+		if len(vals) == 0 {
+			return
+		}
+		sb.WriteString(" AND " + col + " IN (" + strings.TrimSuffix(strings.Repeat("?,", len(vals)), ",") + ")")
+		for _, v := range vals {
+			args = append(args, v)
+		}
+	}
+	in("channel", q.Channels)
+	statuses := make([]string, len(q.Statuses))
+	for i, st := range q.Statuses {
+		statuses[i] = string(st)
+	}
+	in("status", statuses)
+	if len(q.Intents) > 0 {
+		sb.WriteString(` AND EXISTS (SELECT 1 FROM json_each(sessions.intents) j WHERE json_extract(j.value, '$.n') IN (` +
+			strings.TrimSuffix(strings.Repeat("?,", len(q.Intents)), ",") + `))`)
+		for _, v := range q.Intents {
+			args = append(args, v)
+		}
+	}
+	if !q.From.IsZero() {
+		sb.WriteString(" AND end_ns >= ?")
+		args = append(args, q.From.UnixNano())
+	}
+	if !q.To.IsZero() {
+		sb.WriteString(" AND end_ns < ?")
+		args = append(args, q.To.UnixNano())
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = session.DefaultLimit
+	}
+	sb.WriteString(" ORDER BY end_ns DESC, session_id DESC LIMIT ?")
+	args = append(args, limit)
+	return s.query(ctx, sb.String(), args...)
+}
+
+func (s *Store) query(ctx context.Context, query string, args ...any) ([]session.State, error) {
+	rows, err := s.r.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	out := []session.State{}
+	for rows.Next() {
+		st, err := store.ScanState(rows)
+		if err != nil {
+			return nil, mapErr(err)
+		}
+		out = append(out, st)
+	}
+	return out, mapErr(rows.Err())
+}
+
+// ChangesSince reads the change feed of one bot, or of all bots when account is empty.
+func (s *Store) ChangesSince(ctx context.Context, account, bot string, after int64, limit int) ([]session.Change, error) {
+	var (
+		states []session.State
+		err    error
+	)
+	if account == "" {
+		states, err = s.query(ctx, `SELECT `+store.SessionColumns+` FROM sessions WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit)
+	} else {
+		states, err = s.query(ctx, `SELECT `+store.SessionColumns+` FROM sessions WHERE account = ? AND bot = ? AND seq > ? ORDER BY seq LIMIT ?`, account, bot, after, limit)
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := make([]session.Change, len(states))
+	for i, st := range states {
+		out[i] = session.Change{Seq: st.Seq, Kind: st.KindSince(after), State: st}
+	}
+	return out, nil
+}
+
+// Head returns the newest cursor.
+func (s *Store) Head(ctx context.Context) (int64, error) {
+	var head int64
+	if err := s.r.QueryRowContext(ctx, qHead).Scan(&head); err != nil {
+		return 0, mapErr(err)
+	}
+	return head, nil
+}

@@ -1,0 +1,88 @@
+// Package store defines what intentrt needs from storage, the errors every backend maps its
+// driver's errors to, and the numbered migrations they share the mechanics of. The backends live
+// in subpackages (sqlite, postgres); storetest is the conformance suite they all pass.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/intentrt/intentrt/internal/auth"
+	"github.com/intentrt/intentrt/internal/session"
+)
+
+// The errors of the storage boundary. Backends translate driver errors into these so that no
+// caller ever looks at a driver's error codes.
+var (
+	ErrNotFound    = errors.New("not found")
+	ErrConflict    = errors.New("already exists")
+	ErrUnavailable = errors.New("storage unavailable")
+	// ErrSchemaOutdated means the database was created by an older binary: run "intentrt migrate".
+	ErrSchemaOutdated = errors.New("database schema is older than this binary")
+	// ErrSchemaTooNew means the database was migrated by a newer binary than this one.
+	ErrSchemaTooNew = errors.New("database schema is newer than this binary")
+)
+
+// Batch is the events of one ingest request, all for one bot. A batch is stored whole or not at
+// all.
+type Batch struct {
+	Account string
+	Bot     string
+	Events  []session.Event
+}
+
+// Result tells a producer what became of its batch.
+type Result struct {
+	Accepted   int
+	Duplicates int
+}
+
+// Store is the whole of what intentrt asks of a storage backend.
+type Store interface {
+	Sessions
+	Apps
+	// Ping checks that the storage answers.
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// Sessions stores events and answers for the sessions they assemble into.
+type Sessions interface {
+	// Apply stores the batches in one transaction and returns only once it is durably committed
+	// (synced to disk). It skips events seen before, assembles sessions, assigns cursors to those
+	// that complete or change visibly, and returns the changes in cursor order. Cursors are
+	// assigned in commit order: a reader that has seen cursor N has seen every cursor below it.
+	Apply(ctx context.Context, batches []Batch) ([]Result, []session.Change, error)
+	// Latest returns completed sessions matching q, newest end first (ties: sessionId descending).
+	Latest(ctx context.Context, q session.Query) ([]session.State, error)
+	// ChangesSince returns the sessions of a bot whose cursor is above after, in cursor order,
+	// at most limit of them. An empty account means every bot of every account.
+	ChangesSince(ctx context.Context, account, bot string, after int64, limit int) ([]session.Change, error)
+	// Head returns the highest cursor assigned so far (0 when none).
+	Head(ctx context.Context) (int64, error)
+}
+
+// Apps stores API clients and the JWT ids they have used.
+type Apps interface {
+	CreateApp(ctx context.Context, app auth.App) error
+	// App returns the app with that client id, revoked or not; ErrNotFound when there is none.
+	App(ctx context.Context, clientID string) (auth.App, error)
+	// ListApps returns every app, oldest first.
+	ListApps(ctx context.Context) ([]auth.App, error)
+	// RevokeApp marks the app revoked; ErrNotFound when there is none.
+	RevokeApp(ctx context.Context, clientID string, at time.Time) error
+	// UseJTI records that a token id was used; ErrConflict if it was used before. The record may
+	// be forgotten after expires, when the token itself is no longer accepted.
+	UseJTI(ctx context.Context, clientID, jti string, expires time.Time) error
+	// PurgeJTIs forgets the token ids that expired before t.
+	PurgeJTIs(ctx context.Context, before time.Time) error
+}
+
+// Migrator is implemented by stores whose schema is versioned.
+type Migrator interface {
+	// SchemaVersion returns the version the database is at and the one this binary expects.
+	SchemaVersion(ctx context.Context) (have, want int, err error)
+	// Migrate brings the schema to the binary's version.
+	Migrate(ctx context.Context) error
+}
