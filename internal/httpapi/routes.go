@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 
+	"github.com/intentrt/intentrt/api"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
@@ -22,6 +23,7 @@ func (h *Handlers) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /healthz", h.handleHealthz)
 	mux.HandleFunc("GET /readyz", h.handleReadyz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(h.Metrics.Registry, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /api/openapi.yaml", api.ServeOpenAPI)
 
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		h.WriteError(w, r, http.StatusNotFound, "no such route: "+r.Method+" "+r.URL.Path)
