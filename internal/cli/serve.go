@@ -126,7 +126,7 @@ func runServe(ctx context.Context, args []string, getenv Env, stdout, stderr io.
 	handler := httpapi.NewServer(httpapi.Deps{
 		Sessions: db, Ingest: committer, Tokens: verifier, Limiter: limiter, Storage: db,
 		Metrics: m, Logger: log, Limits: httpapi.Limits{MaxBodyBytes: c.maxBody, MaxEvents: c.maxEvents},
-		Stopping: stopping,
+		Stopping: stopping, Changes: db, Live: broker,
 	})
 
 	ln, err := net.Listen("tcp", c.addr)

@@ -15,6 +15,8 @@ func (h *Handlers) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+read, h.handleRead)
 	mux.HandleFunc("GET "+read, h.handleRead) // older versions of the Kore page said GET
 	mux.HandleFunc(read, h.methodNotAllowed("GET, POST"))
+	mux.HandleFunc("GET "+read+"/stream", h.handleStream)
+	mux.HandleFunc(read+"/stream", h.methodNotAllowed("GET"))
 
 	const ingest = "/api/public/bot/{botId}/sessionevents"
 	mux.HandleFunc("POST "+ingest, h.handleIngest)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/intentrt/intentrt/internal/auth"
+	"github.com/intentrt/intentrt/internal/live"
 	"github.com/intentrt/intentrt/internal/metrics"
 	"github.com/intentrt/intentrt/internal/session"
 	"github.com/intentrt/intentrt/internal/store"
@@ -40,6 +41,17 @@ type Pinger interface {
 	Ping(ctx context.Context) error
 }
 
+// ChangeReader replays a bot's change feed for the stream, by cursor.
+type ChangeReader interface {
+	ChangesSince(ctx context.Context, account, bot string, after int64, limit int) ([]session.Change, error)
+	Head(ctx context.Context) (int64, error)
+}
+
+// Subscriber registers for the live changes of one bot (the live broker).
+type Subscriber interface {
+	Subscribe(account, bot string, buffer int) *live.Subscription
+}
+
 // Limits bound what one ingest request may carry.
 type Limits struct {
 	MaxBodyBytes int64 // 8 MiB by default
@@ -59,6 +71,10 @@ type Deps struct {
 	// Stopping is closed when the server begins to shut down; long-lived responses (the
 	// stream) end on it so that shutdown does not wait for them.
 	Stopping <-chan struct{}
+	// Changes and Live feed the stream (nil: the stream answers 503); Stream tunes it.
+	Changes ChangeReader
+	Live    Subscriber
+	Stream  StreamOptions
 	// Extra registers routes of other packages (the stream, the dashboard) on the same mux,
 	// behind the same middleware.
 	Extra []func(mux *http.ServeMux, h *Handlers)
@@ -68,6 +84,7 @@ type Deps struct {
 // shared with the routes that other packages register.
 type Handlers struct {
 	Deps
+	streams streamSlots // open streams per app, for StreamOptions.MaxPerApp
 }
 
 // NewServer returns the whole HTTP service as one handler.

@@ -1,0 +1,347 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/intentrt/intentrt/internal/auth"
+	"github.com/intentrt/intentrt/internal/session"
+)
+
+// StreamOptions tune the live stream. Zero fields take the defaults named on them.
+type StreamOptions struct {
+	Heartbeat    time.Duration // 15 s: a ": ping" comment keeps proxies and clients from timing out
+	MaxPerApp    int           // 10 open streams per app; one more is a 429
+	MaxLifetime  time.Duration // 1 h: the stream then ends and the client resumes by cursor
+	IdleTimeout  time.Duration // 30 min without a session sent: the stream ends likewise
+	WriteTimeout time.Duration // 30 s: a client that does not read for that long is cut off
+	Buffer       int           // 1024 live changes may wait for a slow client before it is dropped
+	Page         int           // 500 sessions per storage read while replaying
+}
+
+func (o StreamOptions) withDefaults() StreamOptions {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&o.Heartbeat, 15*time.Second)
+	def(&o.MaxLifetime, time.Hour)
+	def(&o.IdleTimeout, 30*time.Minute)
+	def(&o.WriteTimeout, 30*time.Second)
+	if o.MaxPerApp <= 0 {
+		o.MaxPerApp = 10
+	}
+	if o.Buffer <= 0 {
+		o.Buffer = 1024
+	}
+	if o.Page <= 0 {
+		o.Page = 500
+	}
+	return o
+}
+
+// streamSlots counts the open streams of each app. Its zero value is ready to use.
+type streamSlots struct {
+	mu   sync.Mutex
+	open map[string]int
+}
+
+func (s *streamSlots) acquire(clientID string, max int) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.open == nil {
+		s.open = map[string]int{}
+	}
+	if s.open[clientID] >= max {
+		return false
+	}
+	s.open[clientID]++
+	return true
+}
+
+func (s *streamSlots) release(clientID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.open[clientID]--; s.open[clientID] <= 0 {
+		delete(s.open, clientID)
+	}
+}
+
+// handleStream is contract §4: the read API's authorisation, then ServeStream.
+func (h *Handlers) handleStream(w http.ResponseWriter, r *http.Request) {
+	c, ok := h.Authorize(w, r, auth.ScopeAnalytics)
+	if !ok {
+		return
+	}
+	h.ServeStream(w, r, c)
+}
+
+// NoteCaller records, for the request's log line, who the request acts as. Routes that
+// authenticate otherwise than with Authorize (the dashboard's cookie) call it.
+func (h *Handlers) NoteCaller(r *http.Request, c Caller) {
+	if info := infoFrom(r.Context()); info != nil {
+		info.account, info.clientID = c.Account, c.App.ClientID
+	}
+}
+
+// ParseCursor reads the client's resume cursor: the Last-Event-ID header, or the lastEventId
+// query parameter for EventSource clients that cannot set headers. ok is false when there is
+// none; an error means it is not a cursor this server hands out.
+func ParseCursor(r *http.Request) (cursor int64, ok bool, err error) {
+	v := r.Header.Get("Last-Event-ID")
+	if v == "" {
+		v = r.URL.Query().Get("lastEventId")
+	}
+	if v == "" {
+		return 0, false, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return 0, false, errors.New("Last-Event-ID must be an event id of this stream (a non-negative integer)")
+	}
+	return n, true, nil
+}
+
+// ServeStream streams the completed sessions of c's bot as Server-Sent Events, c being already
+// authorised. With a cursor it first replays from storage every change after it, then live
+// ones; without, it starts at the current head: only sessions completed or updated from now on.
+//
+// No gap, no duplicate: the subscription to live changes is taken before storage is read, so
+// a change committed meanwhile is either in storage or in the subscription (or both, and then
+// it is skipped by its cursor). A client too slow to keep up is dropped by the broker; the
+// response then ends and the client resumes with Last-Event-ID.
+func (h *Handlers) ServeStream(w http.ResponseWriter, r *http.Request, c Caller) {
+	h.NoteCaller(r, c)
+	if h.Changes == nil || h.Live == nil {
+		h.WriteError(w, r, http.StatusServiceUnavailable, "the live stream is not available on this server")
+		return
+	}
+	opts := h.Stream.withDefaults()
+	cursor, resumed, err := ParseCursor(r)
+	if err != nil {
+		h.WriteError(w, r, http.StatusBadRequest, err.Error())
+		return
+	}
+	if !h.streams.acquire(c.App.ClientID, opts.MaxPerApp) {
+		w.Header().Set("Retry-After", "10")
+		h.WriteError(w, r, http.StatusTooManyRequests,
+			fmt.Sprintf("too many open streams for this app (at most %d); close one and retry", opts.MaxPerApp))
+		return
+	}
+	defer h.streams.release(c.App.ClientID)
+
+	ctx := r.Context()
+	sub := h.Live.Subscribe(c.Account, c.Bot, opts.Buffer)
+	defer sub.Close()
+	head, err := h.Changes.Head(ctx)
+	if err != nil {
+		h.WriteInternal(w, r, fmt.Errorf("stream head: %w", err))
+		return
+	}
+	switch {
+	case !resumed:
+		cursor = head
+	case cursor > head:
+		// Not a cursor of this database (it was reset, or the client mixes up servers).
+		// Starting anywhere would silently lose or repeat sessions.
+		h.WriteError(w, r, http.StatusBadRequest, "Last-Event-ID is ahead of this stream; reconnect without it")
+		return
+	}
+
+	sw := &sseWriter{w: w, rc: http.NewResponseController(w), timeout: opts.WriteTimeout, origin: cursor}
+	// The server's WriteTimeout would cut every stream after a minute; a rolling deadline per
+	// write replaces it, so that a client that stops reading frees the handler.
+	if err := sw.rc.SetWriteDeadline(time.Time{}); err != nil {
+		h.WriteInternal(w, r, fmt.Errorf("stream: lift write deadline: %w", err))
+		return
+	}
+	hdr := w.Header()
+	hdr.Set("Content-Type", "text/event-stream")
+	hdr.Set("Cache-Control", "no-store")
+	hdr.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	// retry: the reconnection delay EventSource uses after the planned ends below.
+	if sw.raw("retry: 1000\n\n") != nil || sw.flush() != nil {
+		return
+	}
+
+	last, err := h.replay(ctx, sw, c, cursor, opts.Page)
+	if err != nil {
+		if ctx.Err() == nil && !errors.Is(err, errClientGone) {
+			h.Logger.Warn("stream replay", "request_id", RequestID(ctx), "err", err)
+		}
+		return
+	}
+	sw.liveFrom = last
+
+	heartbeat := time.NewTicker(opts.Heartbeat)
+	defer heartbeat.Stop()
+	lifetime := time.NewTimer(opts.MaxLifetime)
+	defer lifetime.Stop()
+	idle := time.NewTimer(opts.IdleTimeout)
+	defer idle.Stop()
+	for {
+		select {
+		case ch := <-sub.C():
+			if ch.Seq <= last {
+				continue // already sent by the replay
+			}
+			if sw.event(ch, ch.Kind) != nil {
+				return
+			}
+			last = ch.Seq
+			// Send what else is already queued before flushing: one flush per burst.
+			for more := true; more; {
+				select {
+				case ch := <-sub.C():
+					if ch.Seq > last {
+						if sw.event(ch, ch.Kind) != nil {
+							return
+						}
+						last = ch.Seq
+					}
+				default:
+					more = false
+				}
+			}
+			if sw.flush() != nil {
+				return
+			}
+			idle.Reset(opts.IdleTimeout)
+		case <-heartbeat.C:
+			if sw.raw(": ping\n\n") != nil || sw.flush() != nil {
+				return
+			}
+		case <-sub.Dropped():
+			return // too slow: the client resumes from its last id, storage has the rest
+		case <-lifetime.C:
+			return
+		case <-idle.C:
+			return
+		case <-h.Stopping:
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+var errClientGone = errors.New("client gone")
+
+// replay sends every change after cursor that storage holds, page by page, until a page comes
+// back short; it returns the cursor of the last change sent.
+func (h *Handlers) replay(ctx context.Context, sw *sseWriter, c Caller, cursor int64, page int) (int64, error) {
+	last := cursor
+	for {
+		changes, err := h.Changes.ChangesSince(ctx, c.Account, c.Bot, last, page)
+		if err != nil {
+			return last, err
+		}
+		for _, ch := range changes {
+			if err := sw.event(ch, sw.replayKind(ch)); err != nil {
+				return last, errClientGone
+			}
+			last = ch.Seq
+		}
+		if err := sw.flush(); err != nil {
+			return last, errClientGone
+		}
+		if len(changes) < page {
+			return last, nil
+		}
+		select {
+		case <-h.Stopping:
+			return last, errClientGone
+		default:
+		}
+	}
+}
+
+// sseWriter writes Server-Sent Events with a rolling write deadline and decides their names.
+type sseWriter struct {
+	w       http.ResponseWriter
+	rc      *http.ResponseController
+	timeout time.Duration
+	buf     []byte
+	data    bytes.Buffer
+
+	// origin is the client's cursor; replayed remembers the sessions the replay has sent
+	// (by a hash of their id), so that each is named "session" once and "session.updated"
+	// after. liveFrom is where the replay ended.
+	origin   int64
+	liveFrom int64
+	replayed map[uint64]struct{}
+}
+
+func sessionHash(id string) uint64 {
+	f := fnv.New64a()
+	f.Write([]byte(id))
+	return f.Sum64()
+}
+
+// replayKind names a replayed change relative to what this client has seen: "session" for a
+// session that completed after its cursor and that this response has not sent yet. Storage
+// names a change relative to the page's own cursor, which is wrong across pages when a
+// session is updated while the replay runs.
+func (s *sseWriter) replayKind(ch session.Change) session.ChangeKind {
+	if ch.State.CompletedSeq <= s.origin {
+		return session.ChangeUpdated
+	}
+	k := sessionHash(ch.State.SessionID)
+	if _, seen := s.replayed[k]; seen {
+		return session.ChangeUpdated
+	}
+	if s.replayed == nil {
+		s.replayed = map[uint64]struct{}{}
+	}
+	s.replayed[k] = struct{}{}
+	return session.ChangeCompleted
+}
+
+// event writes one change. A live update of a session that completed within the replayed
+// range but that the replay did not send (it moved past the replay's reads) is its first
+// sight for this client, so it is named "session".
+func (s *sseWriter) event(ch session.Change, kind session.ChangeKind) error {
+	if kind == session.ChangeUpdated && s.liveFrom > 0 && ch.State.CompletedSeq > s.origin && ch.State.CompletedSeq <= s.liveFrom {
+		kind = s.replayKind(ch)
+	}
+	// The read API's encoding (no HTML escaping), on one line: JSON never needs a raw newline.
+	s.data.Reset()
+	enc := json.NewEncoder(&s.data)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(ch.State.View()); err != nil {
+		return err
+	}
+	data := bytes.TrimSuffix(s.data.Bytes(), []byte("\n"))
+	s.buf = s.buf[:0]
+	s.buf = append(s.buf, "id: "...)
+	s.buf = strconv.AppendInt(s.buf, ch.Seq, 10)
+	s.buf = append(s.buf, "\nevent: "...)
+	s.buf = append(s.buf, kind...)
+	s.buf = append(s.buf, "\ndata: "...)
+	s.buf = append(s.buf, data...)
+	s.buf = append(s.buf, "\n\n"...)
+	return s.write(s.buf)
+}
+
+func (s *sseWriter) raw(text string) error { return s.write([]byte(text)) }
+
+func (s *sseWriter) write(b []byte) error {
+	_ = s.rc.SetWriteDeadline(time.Now().Add(s.timeout))
+	_, err := s.w.Write(b)
+	return err
+}
+
+func (s *sseWriter) flush() error {
+	_ = s.rc.SetWriteDeadline(time.Now().Add(s.timeout))
+	return s.rc.Flush()
+}
