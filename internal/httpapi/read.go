@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -87,7 +88,9 @@ func parseReadBody(r *http.Request) (session.Query, error) {
 		var te *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &te) && te.Field != "":
-			return q, fmt.Errorf("body field %q has the wrong type: expected %s", te.Field, te.Type)
+			return q, fmt.Errorf("body field %q has the wrong type: expected %s", te.Field, jsonKind(te.Type))
+		case errors.As(err, &te):
+			return q, fmt.Errorf("body must be a JSON object, not a JSON %s", te.Value)
 		case strings.HasPrefix(err.Error(), "json: unknown field "):
 			return q, fmt.Errorf("body field %s is not known; accepted: limit, channels, statuses, intents, from, to",
 				strings.TrimPrefix(err.Error(), "json: unknown field "))
@@ -141,4 +144,19 @@ func parseReadBody(r *http.Request) (session.Query, error) {
 		return q, fmt.Errorf("from must be before to")
 	}
 	return q, nil
+}
+
+// jsonKind names a Go type the way a client writing JSON thinks of it; Go's own names
+// ("[]string", "httpapi.readBody") mean nothing to a client.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Int, reflect.Int64:
+		return "an integer"
+	case reflect.String:
+		return "a string"
+	case reflect.Slice:
+		return "an array of " + strings.TrimPrefix(strings.TrimPrefix(jsonKind(t.Elem()), "an "), "a ") + "s"
+	default:
+		return "a JSON " + t.Kind().String()
+	}
 }

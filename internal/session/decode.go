@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
 )
 
@@ -104,7 +105,7 @@ func decodeOne(raw []byte, index int) (Event, *FieldError) {
 func wireError(err error, index int) *FieldError {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) && te.Field != "" {
-		return &FieldError{Index: index, Field: te.Field, Msg: "has the wrong type: expected " + te.Type.String()}
+		return &FieldError{Index: index, Field: te.Field, Msg: "has the wrong type: expected " + jsonKind(te.Type)}
 	}
 	msg := err.Error()
 	if f, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
@@ -114,3 +115,21 @@ func wireError(err error, index int) *FieldError {
 }
 
 func jsonMsg(err error) string { return strings.TrimPrefix(err.Error(), "json: ") }
+
+// jsonKind names a Go type the way a producer writing JSON thinks of it; Go's own names
+// ("[]string", "json.RawMessage") mean nothing to a producer.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Pointer:
+		return jsonKind(t.Elem())
+	case reflect.String:
+		return "a string"
+	case reflect.Slice:
+		if t.Elem().Kind() == reflect.String {
+			return "an array of strings"
+		}
+		return "an array"
+	default:
+		return "a JSON " + t.Kind().String()
+	}
+}
