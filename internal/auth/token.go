@@ -150,7 +150,7 @@ func (v *Verifier) useJTI(ctx context.Context, app App, claims jwt.MapClaims) er
 // MintOptions shape a token minted for an app.
 type MintOptions struct {
 	Alg     string        // HS256 (default) or HS512
-	TTL     time.Duration // 0: no exp claim
+	TTL     time.Duration // 0: no exp claim; negative: already expired
 	JTI     bool          // add a random jti
 	Subject string
 	Now     time.Time // zero: time.Now()
@@ -163,7 +163,9 @@ func Mint(clientID, secret string, o MintOptions) (string, error) {
 		now = time.Now()
 	}
 	claims := jwt.MapClaims{"appId": clientID, "iat": now.Unix()}
-	if o.TTL > 0 {
+	// A negative TTL gives an already expired token; dropping exp instead would turn a
+	// request for a dead token into one that never expires.
+	if o.TTL != 0 {
 		claims["exp"] = now.Add(o.TTL).Unix()
 	}
 	if o.JTI {
