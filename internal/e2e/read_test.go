@@ -136,6 +136,11 @@ func wantError(t *testing.T, resp *http.Response, body []byte, status int, parts
 	if strings.TrimSpace(msg) == "" {
 		t.Errorf("empty error msg")
 	}
+	for _, goism := range []string{"Go value", "httpapi.", "session.", "[]string", "json: "} {
+		if strings.Contains(msg, goism) {
+			t.Errorf("error msg %q shows an implementation detail (%q)", msg, goism)
+		}
+	}
 	for _, p := range parts {
 		if !strings.Contains(msg, p) {
 			t.Errorf("error msg %q does not mention %q", msg, p)
