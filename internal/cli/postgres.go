@@ -2,10 +2,11 @@ package cli
 
 import (
 	"context"
-	"errors"
+
+	"github.com/intentrt/intentrt/internal/store/postgres"
 )
 
-// openPostgres opens a PostgreSQL store.
+// openPostgres opens a PostgreSQL store with the backend's default deadlines.
 func openPostgres(ctx context.Context, dsn string) (backend, error) {
-	return nil, errors.New("PostgreSQL storage is not built into this version yet")
+	return postgres.Open(ctx, dsn, postgres.Options{})
 }

@@ -1,0 +1,269 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/intentrt/intentrt/internal/session"
+	"github.com/intentrt/intentrt/internal/store"
+)
+
+// ChangesChannel is the LISTEN/NOTIFY channel on which Apply announces new cursors. The
+// notification is sent inside Apply's transaction, so PostgreSQL delivers it at commit.
+const ChangesChannel = "intentrt_changes"
+
+const (
+	// qLockHead takes the counter row for the whole transaction: the writers of every node
+	// queue here, so cursors are handed out in commit order and a reader that has seen cursor N
+	// has seen every cursor below it. Each node group-commits, so there is one waiter per node.
+	qLockHead = `SELECT value FROM counters WHERE name = 'seq' FOR UPDATE`
+	qHead     = `SELECT value FROM counters WHERE name = 'seq'`
+	qSetHead  = `UPDATE counters SET value = $1 WHERE name = 'seq'`
+	qNotify   = `SELECT pg_notify('` + ChangesChannel + `', $1)`
+	// qSeen records a batch's event keys in one round trip and returns those that were new.
+	qSeen = `INSERT INTO events_seen (account, bot, key) SELECT $1, $2, k FROM unnest($3::text[]) AS k
+		ON CONFLICT DO NOTHING RETURNING key`
+	qLoad   = `SELECT ` + store.SessionColumns + ` FROM sessions WHERE account = $1 AND bot = $2 AND session_id = ANY($3::text[])`
+	qUpsert = `INSERT INTO sessions (` + store.SessionColumns + `) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)
+		ON CONFLICT (account, bot, session_id) DO UPDATE SET
+		channel = excluded.channel, ani = excluded.ani, dni = excluded.dni, user_id = excluded.user_id,
+		start_ns = excluded.start_ns, end_ns = excluded.end_ns, status = excluded.status,
+		deflected_to = excluded.deflected_to, time_handled = excluded.time_handled,
+		intents = excluded.intents, seq = excluded.seq, completed_seq = excluded.completed_seq`
+)
+
+// Apply stores the batches in one transaction. It returns once PostgreSQL has committed it, which
+// with the default synchronous_commit means the WAL is flushed: an acknowledged event survives a
+// crash of the database as well as of the node. Round trips per group commit are few: the lock,
+// one insert and one load per batch, and one pipelined write of every session and the cursor.
+func (s *Store) Apply(ctx context.Context, batches []store.Batch) ([]store.Result, []session.Change, error) {
+	ctx, cancel := s.op(ctx)
+	defer cancel()
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("begin: %w", mapErr(err))
+	}
+	defer rollback(tx)
+	var head int64
+	if err := tx.QueryRow(ctx, qLockHead).Scan(&head); err != nil {
+		return nil, nil, fmt.Errorf("lock cursor: %w", mapErr(err))
+	}
+	start := head
+	next := func() int64 { head++; return head }
+
+	results := make([]store.Result, len(batches))
+	var (
+		changes []session.Change
+		states  = map[session.Key]*session.State{}
+		dirty   []*session.State // sessions to write, each once, in first-touched order
+		touched = map[session.Key]bool{}
+	)
+	for bi, b := range batches {
+		fresh, err := recordEvents(ctx, tx, b, &results[bi])
+		if err != nil {
+			return nil, nil, err
+		}
+		order, groups := store.GroupBySession(fresh)
+		if err := loadStates(ctx, tx, b, order, states); err != nil {
+			return nil, nil, err
+		}
+		for _, sid := range order {
+			k := session.Key{Account: b.Account, Bot: b.Bot, SessionID: sid}
+			st := states[k]
+			if ch, ok := st.Fold(groups[sid], next); ok {
+				changes = append(changes, ch)
+			}
+			if !touched[k] {
+				touched[k] = true
+				dirty = append(dirty, st)
+			}
+		}
+	}
+	pipe := &pgx.Batch{}
+	for _, st := range dirty {
+		pipe.Queue(qUpsert, store.StateArgs(st)...)
+	}
+	if head != start {
+		pipe.Queue(qSetHead, head)
+		pipe.Queue(qNotify, strconv.FormatInt(head, 10))
+	}
+	if pipe.Len() > 0 {
+		if err := tx.SendBatch(ctx, pipe).Close(); err != nil {
+			return nil, nil, fmt.Errorf("store sessions: %w", mapErr(err))
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, nil, fmt.Errorf("commit: %w", mapErr(err))
+	}
+	return results, changes, nil
+}
+
+// rollback ends a transaction that did not commit. It runs on its own short deadline: the
+// operation's context may be what expired.
+func rollback(tx pgx.Tx) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_ = tx.Rollback(ctx) // after Commit this is a no-op; on a broken connection the pool drops it
+}
+
+// recordEvents inserts the batch's event keys and returns the events not seen before, counting
+// the rest as duplicates. An event repeated within the batch is new once.
+func recordEvents(ctx context.Context, tx pgx.Tx, b store.Batch, res *store.Result) ([]session.Event, error) {
+	keys := make([]string, len(b.Events))
+	for i, e := range b.Events {
+		keys[i] = e.DedupKey()
+	}
+	rows, err := tx.Query(ctx, qSeen, b.Account, b.Bot, keys)
+	if err != nil {
+		return nil, fmt.Errorf("record events: %w", mapErr(err))
+	}
+	inserted, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("record events: %w", mapErr(err))
+	}
+	isNew := make(map[string]bool, len(inserted))
+	for _, k := range inserted {
+		isNew[k] = true
+	}
+	fresh := make([]session.Event, 0, len(inserted))
+	for i, e := range b.Events {
+		if isNew[keys[i]] {
+			delete(isNew, keys[i])
+			res.Accepted++
+			fresh = append(fresh, e)
+			continue
+		}
+		res.Duplicates++
+	}
+	return fresh, nil
+}
+
+// loadStates reads the sessions of sids not already in states, and adds an empty state for
+// those that do not exist yet.
+func loadStates(ctx context.Context, tx pgx.Tx, b store.Batch, sids []string, states map[session.Key]*session.State) error {
+	var missing []string
+	for _, sid := range sids {
+		if _, ok := states[session.Key{Account: b.Account, Bot: b.Bot, SessionID: sid}]; !ok {
+			missing = append(missing, sid)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	rows, err := tx.Query(ctx, qLoad, b.Account, b.Bot, missing)
+	if err != nil {
+		return fmt.Errorf("load sessions: %w", mapErr(err))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		st, err := store.ScanState(rows)
+		if err != nil {
+			return fmt.Errorf("load sessions: %w", mapErr(err))
+		}
+		states[st.Key] = &st
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("load sessions: %w", mapErr(err))
+	}
+	for _, sid := range missing {
+		k := session.Key{Account: b.Account, Bot: b.Bot, SessionID: sid}
+		if _, ok := states[k]; !ok {
+			states[k] = &session.State{Key: k}
+		}
+	}
+	return nil
+}
+
+// Latest answers the read API.
+func (s *Store) Latest(ctx context.Context, q session.Query) ([]session.State, error) {
+	var sb strings.Builder
+	sb.WriteString(`SELECT ` + store.SessionColumns + ` FROM sessions WHERE account = $1 AND bot = $2 AND seq IS NOT NULL`)
+	args := []any{q.Account, q.Bot}
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	if len(q.Channels) > 0 {
+		sb.WriteString(" AND channel = ANY(" + arg(q.Channels) + "::text[])")
+	}
+	if len(q.Statuses) > 0 {
+		statuses := make([]string, len(q.Statuses))
+		for i, st := range q.Statuses {
+			statuses[i] = string(st)
+		}
+		sb.WriteString(" AND status = ANY(" + arg(statuses) + "::text[])")
+	}
+	if len(q.Intents) > 0 {
+		sb.WriteString(" AND EXISTS (SELECT 1 FROM jsonb_array_elements(sessions.intents::jsonb) j WHERE j->>'n' = ANY(" +
+			arg(q.Intents) + "::text[]))")
+	}
+	if !q.From.IsZero() {
+		sb.WriteString(" AND end_ns >= " + arg(q.From.UnixNano()))
+	}
+	if !q.To.IsZero() {
+		sb.WriteString(" AND end_ns < " + arg(q.To.UnixNano()))
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = session.DefaultLimit
+	}
+	sb.WriteString(" ORDER BY end_ns DESC, session_id DESC LIMIT " + arg(limit))
+	return s.query(ctx, sb.String(), args...)
+}
+
+func (s *Store) query(ctx context.Context, query string, args ...any) ([]session.State, error) {
+	ctx, cancel := s.op(ctx)
+	defer cancel()
+	rows, err := s.pool.Query(ctx, query, args...)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	out := []session.State{}
+	for rows.Next() {
+		st, err := store.ScanState(rows)
+		if err != nil {
+			return nil, mapErr(err)
+		}
+		out = append(out, st)
+	}
+	return out, mapErr(rows.Err())
+}
+
+// ChangesSince reads the change feed of one bot, or of all bots when account is empty.
+func (s *Store) ChangesSince(ctx context.Context, account, bot string, after int64, limit int) ([]session.Change, error) {
+	var (
+		states []session.State
+		err    error
+	)
+	if account == "" {
+		states, err = s.query(ctx, `SELECT `+store.SessionColumns+` FROM sessions WHERE seq > $1 ORDER BY seq LIMIT $2`, after, limit)
+	} else {
+		states, err = s.query(ctx, `SELECT `+store.SessionColumns+` FROM sessions WHERE account = $1 AND bot = $2 AND seq > $3 ORDER BY seq LIMIT $4`,
+			account, bot, after, limit)
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := make([]session.Change, len(states))
+	for i, st := range states {
+		out[i] = session.Change{Seq: st.Seq, Kind: st.KindSince(after), State: st}
+	}
+	return out, nil
+}
+
+// Head returns the newest cursor.
+func (s *Store) Head(ctx context.Context) (int64, error) {
+	ctx, cancel := s.op(ctx)
+	defer cancel()
+	var head int64
+	if err := s.pool.QueryRow(ctx, qHead).Scan(&head); err != nil {
+		return 0, mapErr(err)
+	}
+	return head, nil
+}
