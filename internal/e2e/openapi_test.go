@@ -1,0 +1,470 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+
+	"github.com/intentrt/intentrt/api"
+	"github.com/intentrt/intentrt/internal/auth"
+	"github.com/intentrt/intentrt/internal/testserver"
+)
+
+// registerDecoders teaches openapi3filter the two media types of ours it does not know: the
+// ingest API's NDJSON (each line an event; decoded as the array of the lines' events, as the
+// document describes it) and the stream's text/event-stream (plain text).
+var registerDecoders = sync.OnceFunc(func() {
+	openapi3filter.RegisterBodyDecoder("application/x-ndjson", func(r io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
+		var out []any
+		sc := bufio.NewScanner(r)
+		sc.Buffer(make([]byte, 64<<10), 16<<20)
+		for sc.Scan() {
+			line := bytes.TrimSpace(sc.Bytes())
+			if len(line) == 0 {
+				continue
+			}
+			var v any
+			if err := json.Unmarshal(line, &v); err != nil {
+				return nil, err
+			}
+			out = append(out, v)
+		}
+		return out, sc.Err()
+	})
+	openapi3filter.RegisterBodyDecoder("text/event-stream", openapi3filter.PlainBodyDecoder)
+})
+
+// loadOpenAPI loads the embedded document (the one GET /api/openapi.yaml serves) and checks that
+// it is a valid OpenAPI 3 document.
+func loadOpenAPI(t *testing.T) *openapi3.T {
+	t.Helper()
+	registerDecoders()
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromData(api.OpenAPI)
+	if err != nil {
+		t.Fatalf("load api/openapi.yaml: %v", err)
+	}
+	if err := doc.Validate(loader.Context); err != nil {
+		t.Fatalf("api/openapi.yaml is not a valid OpenAPI 3 document: %v", err)
+	}
+	return doc
+}
+
+// apiChecker sends requests to a real server and validates each request and response against
+// the document.
+type apiChecker struct {
+	t      *testing.T
+	s      *testserver.Server
+	doc    *openapi3.T
+	router routers.Router
+	opts   *openapi3filter.Options
+}
+
+func newAPIChecker(t *testing.T, s *testserver.Server) *apiChecker {
+	doc := loadOpenAPI(t)
+	// The document names the default address; the test server listens on a random port, and
+	// gorillamux matches the host of the servers it is given.
+	doc.Servers = nil
+	router, err := gorillamux.NewRouter(doc)
+	if err != nil {
+		t.Fatalf("router: %v", err)
+	}
+	return &apiChecker{t: t, s: s, doc: doc, router: router, opts: &openapi3filter.Options{
+		AuthenticationFunc:    openapi3filter.NoopAuthenticationFunc,
+		IncludeResponseStatus: true, // a status the document does not list is drift too
+		MultiError:            true,
+	}}
+}
+
+// apiCall is one request of the scenario and what must come of it.
+type apiCall struct {
+	name    string
+	method  string
+	path    string
+	headers map[string]string
+	body    string
+	status  int
+	// docRejects says the document itself forbids the request (the server must refuse it too:
+	// status is then a 4xx). A request the document allows must validate.
+	docRejects bool
+}
+
+// do sends c, checks its status, and validates request and response against the document. It
+// returns the response body.
+func (a *apiChecker) do(c apiCall) (http.Header, []byte) {
+	a.t.Helper()
+	req := a.request(c)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		a.t.Fatalf("%s: %v", c.name, err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		a.t.Fatalf("%s: read body: %v", c.name, err)
+	}
+	if resp.StatusCode != c.status {
+		a.t.Fatalf("%s: status %d, want %d: %s", c.name, resp.StatusCode, c.status, body)
+	}
+	a.validate(c, resp.StatusCode, resp.Header, body)
+	return resp.Header, body
+}
+
+func (a *apiChecker) request(c apiCall) *http.Request {
+	a.t.Helper()
+	var rd io.Reader
+	if c.body != "" {
+		rd = strings.NewReader(c.body)
+	}
+	req, err := http.NewRequest(c.method, a.s.URL+c.path, rd)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	for k, v := range c.headers {
+		req.Header.Set(k, v)
+	}
+	return req
+}
+
+// validate checks a request (rebuilt, since the sent one's body is consumed) and its response.
+func (a *apiChecker) validate(c apiCall, status int, header http.Header, body []byte) {
+	a.t.Helper()
+	req := a.request(c)
+	// The doubled slash is an alias of the read API (documented in its description); the
+	// document's paths name the canonical form.
+	req.URL.Path = strings.ReplaceAll(req.URL.Path, "//", "/")
+	route, params, err := a.router.FindRoute(req)
+	if err != nil {
+		a.t.Fatalf("%s: the document has no route for %s %s: %v", c.name, c.method, req.URL.Path, err)
+	}
+	in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route, Options: a.opts}
+	reqErr := openapi3filter.ValidateRequest(context.Background(), in)
+	switch {
+	case c.docRejects && reqErr == nil:
+		a.t.Errorf("%s: the document accepts a request that the scenario calls invalid", c.name)
+	case !c.docRejects && reqErr != nil:
+		a.t.Errorf("%s: the document rejects the request: %v", c.name, reqErr)
+	}
+	if c.docRejects && status < 400 {
+		a.t.Errorf("%s: the server accepted (%d) a request the document forbids", c.name, status)
+	}
+	out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: status, Header: header, Options: a.opts}
+	out.SetBodyBytes(body)
+	if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
+		a.t.Errorf("%s: the response (%d %s) does not match the document: %v\nbody: %s", c.name, status, header.Get("Content-Type"), err, body)
+	}
+}
+
+// schema returns a component schema of the document.
+func (a *apiChecker) schema(name string) *openapi3.Schema {
+	a.t.Helper()
+	ref, ok := a.doc.Components.Schemas[name]
+	if !ok || ref.Value == nil {
+		a.t.Fatalf("the document has no schema %s", name)
+	}
+	return ref.Value
+}
+
+// TestOpenAPIDocumentValid checks that the document is valid OpenAPI 3, describes every route
+// the server serves, and that the running server serves it byte for byte.
+func TestOpenAPIDocumentValid(t *testing.T) {
+	doc := loadOpenAPI(t)
+	want := map[string][]string{
+		"/api/public/bot/{botId}/intentrealtimedata":        {"GET", "POST"},
+		"/api/public/bot/{botId}/intentrealtimedata/stream": {"GET"},
+		"/api/public/bot/{botId}/sessionevents":             {"POST"},
+		"/healthz":                                          {"GET"},
+		"/readyz":                                           {"GET"},
+		"/metrics":                                          {"GET"},
+		"/api/openapi.yaml":                                 {"GET"},
+	}
+	for path, methods := range want {
+		item := doc.Paths.Value(path)
+		if item == nil {
+			t.Errorf("the document lacks path %s", path)
+			continue
+		}
+		for _, m := range methods {
+			if item.GetOperation(m) == nil {
+				t.Errorf("the document lacks %s %s", m, path)
+			}
+		}
+	}
+	if n := doc.Paths.Len(); n != len(want) {
+		t.Errorf("the document has %d paths, the server serves %d: %v", n, len(want), doc.Paths.InMatchingOrder())
+	}
+	for _, name := range []string{"korAuth", "bearerAuth"} {
+		if doc.Components.SecuritySchemes[name] == nil {
+			t.Errorf("the document lacks security scheme %s", name)
+		}
+	}
+}
+
+// TestOpenAPIScenario drives a real server through every route and the main status codes and
+// validates every request and response against api/openapi.yaml: a key added to or dropped from
+// the server's JSON, a changed type or format, a new status code, all fail here.
+func TestOpenAPIScenario(t *testing.T) {
+	s := testserver.Start(t, "--max-events", "50", "--rate-limit-account", "acct-rl=2")
+	a := newAPIChecker(t, s)
+
+	const acct, bot = "acct-oa", "st-oa"
+	rw := s.CreateApp(t, testserver.AppSpec{Account: acct, Bots: []string{bot}})
+	readOnly := s.CreateApp(t, testserver.AppSpec{Account: acct, Bots: []string{bot}, Scopes: []auth.Scope{auth.ScopeAnalytics}})
+	other := s.CreateApp(t, testserver.AppSpec{Account: "acct-other"})
+	limited := s.CreateApp(t, testserver.AppSpec{Account: "acct-rl"})
+
+	hdr := func(app testserver.CreatedApp, account string, extra ...string) map[string]string {
+		h := map[string]string{"auth": app.Token(t), "accountId": account}
+		for i := 0; i+1 < len(extra); i += 2 {
+			h[extra[i]] = extra[i+1]
+		}
+		return h
+	}
+	jsonHdr := func(app testserver.CreatedApp) map[string]string {
+		return hdr(app, acct, "Content-Type", "application/json")
+	}
+	ingestPath := "/api/public/bot/" + bot + "/sessionevents"
+	readPath := "/api/public/bot/" + bot + "/intentrealtimedata"
+
+	// Operations.
+	a.do(apiCall{name: "healthz", method: "GET", path: "/healthz", status: 200})
+	a.do(apiCall{name: "readyz", method: "GET", path: "/readyz", status: 200})
+	a.do(apiCall{name: "metrics", method: "GET", path: "/metrics", status: 200})
+	_, served := a.do(apiCall{name: "openapi", method: "GET", path: "/api/openapi.yaml", status: 200})
+	if !bytes.Equal(served, api.OpenAPI) {
+		t.Errorf("GET /api/openapi.yaml does not serve api/openapi.yaml")
+	}
+
+	// Ingest: JSON array, single object, NDJSON, duplicates.
+	_, body := a.do(apiCall{name: "ingest json", method: "POST", path: ingestPath, headers: jsonHdr(rw), status: 200, body: `[
+		{"type":"session.started","sessionId":"s-1","eventId":"e-1","time":"2026-11-24T10:00:00Z","channel":"korevg","ANI":"+15550100","DNI":"+18005550100","userId":"u-1"},
+		{"type":"intent.detected","sessionId":"s-1","time":"2026-11-24T10:00:05+01:00","intent":"Check Balance"},
+		{"type":"session.ended","sessionId":"s-1","time":"2026-11-24T10:02:10.5Z","status":"COMPLETED","deflectedTo":null},
+		{"type":"session.completed","sessionId":"s-2","channel":"audiocodes","ANI":"a","DNI":"d","userId":"u-2",
+		 "startTime":"2026-11-24T08:00:00Z","endTime":"2026-11-24T09:01:05Z","intents":["Book a Flight","Change Address"],
+		 "status":"dropoff","deflectedTo":"RTM","timeHandled":3605}]`})
+	oaAssertJSON(t, body, `{"accepted":4,"duplicates":0}`)
+	a.do(apiCall{name: "ingest one object", method: "POST", path: ingestPath, headers: jsonHdr(rw), status: 200,
+		body: `{"type":"session.completed","sessionId":"s-3","channel":"rtm","startTime":"2026-11-24T11:00:00Z","endTime":"2026-11-24T11:00:50Z","status":"agentTransfer"}`})
+	nd := `{"type":"session.started","sessionId":"s-4","time":"2026-11-24T12:00:00Z","channel":"twiliovoice"}` + "\n\n" +
+		`{"type":"session.ended","sessionId":"s-4","time":"2026-11-24T12:13:08Z","status":"error","timeHandled":null}` + "\n"
+	ndHdr := hdr(rw, acct, "Content-Type", "application/x-ndjson")
+	_, body = a.do(apiCall{name: "ingest ndjson", method: "POST", path: ingestPath, headers: ndHdr, body: nd, status: 200})
+	oaAssertJSON(t, body, `{"accepted":2,"duplicates":0}`)
+	_, body = a.do(apiCall{name: "ingest ndjson again", method: "POST", path: ingestPath, headers: ndHdr, body: nd, status: 200})
+	oaAssertJSON(t, body, `{"accepted":0,"duplicates":2}`)
+
+	// Ingest errors.
+	for _, c := range []apiCall{
+		{name: "ingest bad status", body: `[{"type":"session.ended","sessionId":"x","time":"2026-11-24T10:00:00Z","status":"done"}]`, status: 400, docRejects: true},
+		{name: "ingest field of another type", body: `[{"type":"intent.detected","sessionId":"x","time":"2026-11-24T10:00:00Z","intent":"i","status":"error"}]`, status: 400, docRejects: true},
+		{name: "ingest unknown type", body: `[{"type":"session.paused","sessionId":"x","time":"2026-11-24T10:00:00Z"}]`, status: 400, docRejects: true},
+		{name: "ingest bad time", body: `[{"type":"session.started","sessionId":"x","time":"yesterday","channel":"rtm"}]`, status: 400, docRejects: true},
+		{name: "ingest empty body", body: "", status: 400, docRejects: true},
+		{name: "ingest too many events", body: "[" + strings.Repeat(`{"type":"intent.detected","sessionId":"x","time":"2026-11-24T10:00:00Z","intent":"i"},`, 50) +
+			`{"type":"intent.detected","sessionId":"x","time":"2026-11-24T10:00:00Z","intent":"i"}]`, status: 413},
+	} {
+		c.method, c.path, c.headers = "POST", ingestPath, jsonHdr(rw)
+		a.do(c)
+	}
+	event := `[{"type":"intent.detected","sessionId":"x","time":"2026-11-24T10:00:00Z","intent":"i"}]`
+	a.do(apiCall{name: "ingest text/plain", method: "POST", path: ingestPath, headers: hdr(rw, acct, "Content-Type", "text/plain"), body: event, status: 415, docRejects: true})
+	a.do(apiCall{name: "ingest no accountId", method: "POST", path: ingestPath, headers: map[string]string{"auth": rw.Token(t), "Content-Type": "application/json"}, body: event, status: 400, docRejects: true})
+	a.do(apiCall{name: "ingest no token", method: "POST", path: ingestPath, headers: map[string]string{"accountId": acct, "Content-Type": "application/json"}, body: event, status: 401})
+	a.do(apiCall{name: "ingest bad token", method: "POST", path: ingestPath, headers: map[string]string{"auth": "not.a.jwt", "accountId": acct, "Content-Type": "application/json"}, body: event, status: 401})
+	a.do(apiCall{name: "ingest read-only app", method: "POST", path: ingestPath, headers: jsonHdr(readOnly), body: event, status: 403})
+	a.do(apiCall{name: "ingest other account", method: "POST", path: ingestPath, headers: hdr(other, acct, "Content-Type", "application/json"), body: event, status: 403})
+
+	// Read: every form of the request, then the errors.
+	_, body = a.do(apiCall{name: "read no body", method: "POST", path: readPath, headers: hdr(rw, acct, "Format", "application/json"), status: 200})
+	var sessions []map[string]any
+	if err := json.Unmarshal(body, &sessions); err != nil || len(sessions) != 4 {
+		t.Fatalf("read: want 4 sessions, got %s (%v)", body, err)
+	}
+	a.do(apiCall{name: "read {}", method: "POST", path: readPath, headers: jsonHdr(rw), body: `{}`, status: 200})
+	a.do(apiCall{name: "read GET", method: "GET", path: readPath, headers: hdr(rw, acct), status: 200})
+	a.do(apiCall{name: "read doubled slash", method: "POST", path: "/api/public/bot/" + bot + "//intentrealtimedata", headers: hdr(rw, acct), status: 200})
+	a.do(apiCall{name: "read bearer", method: "POST", path: readPath, headers: map[string]string{"Authorization": "Bearer " + rw.Token(t), "accountId": acct}, status: 200})
+	_, body = a.do(apiCall{name: "read filtered", method: "POST", path: readPath, headers: jsonHdr(rw), status: 200,
+		body: `{"limit":2,"channels":["AUDIOCODES","korevg"],"statuses":["dropoff","completed"],"intents":["Book a Flight","Check Balance"],"from":"2026-11-24T00:00:00Z","to":"2026-11-25T00:00:00+01:00"}`})
+	if err := json.Unmarshal(body, &sessions); err != nil || len(sessions) != 2 {
+		t.Fatalf("read filtered: want 2 sessions, got %s (%v)", body, err)
+	}
+	for _, c := range []apiCall{
+		{name: "read limit 0", body: `{"limit":0}`, status: 400, docRejects: true},
+		{name: "read unknown field", body: `{"bot":"x"}`, status: 400, docRejects: true},
+		{name: "read bad status", body: `{"statuses":["done"]}`, status: 400, docRejects: true},
+		{name: "read bad from", body: `{"from":"today"}`, status: 400, docRejects: true},
+		{name: "read body too large", body: `{"intents":["` + strings.Repeat("i", 70<<10) + `"]}`, status: 413},
+	} {
+		c.method, c.path, c.headers = "POST", readPath, jsonHdr(rw)
+		a.do(c)
+	}
+	a.do(apiCall{name: "read bad botId", method: "POST", path: "/api/public/bot/" + strings.Repeat("b", 129) + "/intentrealtimedata", headers: hdr(rw, acct), status: 400, docRejects: true})
+	a.do(apiCall{name: "read no accountId", method: "POST", path: readPath, headers: map[string]string{"auth": rw.Token(t)}, status: 400, docRejects: true})
+	a.do(apiCall{name: "read no token", method: "POST", path: readPath, headers: map[string]string{"accountId": acct}, status: 401})
+	expired, err := auth.Mint(rw.ClientID, rw.ClientSecret, auth.MintOptions{TTL: time.Hour, Now: time.Now().Add(-3 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.do(apiCall{name: "read expired token", method: "POST", path: readPath, headers: map[string]string{"auth": expired, "accountId": acct}, status: 401})
+	a.do(apiCall{name: "read other account", method: "POST", path: readPath, headers: hdr(rw, "acct-other"), status: 403})
+	a.do(apiCall{name: "read other bot", method: "POST", path: "/api/public/bot/st-elsewhere/intentrealtimedata", headers: hdr(rw, acct), status: 403})
+
+	// Rate limit: acct-rl may make 2 reads a minute.
+	rlPath := "/api/public/bot/st-rl/intentrealtimedata"
+	a.do(apiCall{name: "read rl 1", method: "POST", path: rlPath, headers: hdr(limited, "acct-rl"), status: 200})
+	a.do(apiCall{name: "read rl 2", method: "POST", path: rlPath, headers: hdr(limited, "acct-rl"), status: 200})
+	h, _ := a.do(apiCall{name: "read rl 3", method: "POST", path: rlPath, headers: hdr(limited, "acct-rl"), status: 429})
+	if h.Get("Retry-After") == "" {
+		t.Errorf("429 without Retry-After")
+	}
+
+	// An unknown route: the document does not have it, and the server answers the error body.
+	resp, body := s.Do(t, "GET", "/api/public/nothing-here", nil, "")
+	if resp.StatusCode != 404 {
+		t.Errorf("unknown route: %d %s", resp.StatusCode, body)
+	}
+	if _, _, err := a.router.FindRoute(oaMustRequest(t, "GET", s.URL+"/api/public/nothing-here")); !errors.Is(err, routers.ErrPathNotFound) {
+		t.Errorf("the document routes /api/public/nothing-here: %v", err)
+	}
+	a.visit("404 body", "Error", body)
+
+	a.stream(bot, acct, rw)
+	a.driftIsCaught(readPath, hdr(rw, acct))
+}
+
+// stream checks the live stream: its errors and, with a session completing while a client
+// listens, its status, content type and the session object it carries.
+func (a *apiChecker) stream(bot, acct string, app testserver.CreatedApp) {
+	t := a.t
+	path := "/api/public/bot/" + bot + "/intentrealtimedata/stream"
+	a.do(apiCall{name: "stream no token", method: "GET", path: path, headers: map[string]string{"accountId": acct}, status: 401})
+	a.do(apiCall{name: "stream no accountId", method: "GET", path: path, headers: map[string]string{"auth": app.Token(t)}, status: 400, docRejects: true})
+	a.do(apiCall{name: "stream bad cursor", method: "GET", path: path, headers: map[string]string{"auth": app.Token(t), "accountId": acct, "Last-Event-ID": "abc"}, status: 400, docRejects: true})
+	a.do(apiCall{name: "stream other account", method: "GET", path: path, headers: map[string]string{"auth": app.Token(t), "accountId": "acct-other"}, status: 403})
+
+	c := apiCall{name: "stream", method: "GET", path: path, headers: map[string]string{"auth": app.Token(t), "accountId": acct, "Accept": "text/event-stream"}, status: 200}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req := a.request(c).WithContext(ctx)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("stream: %v", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("stream: %d %s", resp.StatusCode, b)
+	}
+	a.s.Ingest(t, app.Token(t), acct, bot, `[{"type":"session.completed","sessionId":"s-live","channel":"rtm","startTime":"2026-11-24T13:00:00Z","endTime":"2026-11-24T13:00:09Z","status":"completed"}]`)
+	// Read until the live session's event is complete (the stream may first replay or send
+	// heartbeats).
+	var got bytes.Buffer
+	var data string
+	rd := bufio.NewReader(resp.Body)
+	for data == "" {
+		line, err := rd.ReadString('\n')
+		got.WriteString(line)
+		if err != nil {
+			t.Fatalf("stream ended before the live session: %v\n%s", err, got.String())
+		}
+		if d, ok := strings.CutPrefix(strings.TrimRight(line, "\r\n"), "data: "); ok && strings.Contains(d, `"s-live"`) {
+			data = d
+		}
+	}
+	cancel()
+	a.validate(c, resp.StatusCode, resp.Header, got.Bytes())
+	a.visit("stream event data", "Session", []byte(data))
+}
+
+// visit validates a JSON body against a component schema.
+func (a *apiChecker) visit(name, schema string, body []byte) {
+	a.t.Helper()
+	var v any
+	if err := json.Unmarshal(body, &v); err != nil {
+		a.t.Errorf("%s: not JSON: %v: %s", name, err, body)
+		return
+	}
+	if err := a.schema(schema).VisitJSON(v, openapi3.VisitAsResponse()); err != nil {
+		a.t.Errorf("%s: does not match schema %s: %v\n%s", name, schema, err, body)
+	}
+}
+
+// driftIsCaught proves that the validation above is not vacuous: the same real response with
+// one key added, one dropped, or a time in another format must fail it.
+func (a *apiChecker) driftIsCaught(readPath string, headers map[string]string) {
+	t := a.t
+	c := apiCall{name: "drift", method: "POST", path: readPath, headers: headers, status: 200}
+	req := a.request(c)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	mutations := map[string]func(m map[string]any){
+		"extra key":      func(m map[string]any) { m["botId"] = "st-oa" },
+		"missing key":    func(m map[string]any) { delete(m, "deflectedTo") },
+		"Z time":         func(m map[string]any) { m["endTime"] = "2026-11-24T10:02:10.500Z" },
+		"null intent":    func(m map[string]any) { m["intent"] = nil },
+		"status casing":  func(m map[string]any) { m["status"] = "Completed" },
+		"handled format": func(m map[string]any) { m["timeHandled"] = "130s" },
+	}
+	for name, mutate := range mutations {
+		var sessions []map[string]any
+		if err := json.Unmarshal(body, &sessions); err != nil || len(sessions) == 0 {
+			t.Fatalf("drift: %s (%v)", body, err)
+		}
+		mutate(sessions[0])
+		b, _ := json.Marshal(sessions)
+		route, params, err := a.router.FindRoute(a.request(c))
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := &openapi3filter.RequestValidationInput{Request: a.request(c), PathParams: params, Route: route, Options: a.opts}
+		out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: resp.StatusCode, Header: resp.Header, Options: a.opts}
+		out.SetBodyBytes(b)
+		if err := openapi3filter.ValidateResponse(context.Background(), out); err == nil {
+			t.Errorf("drift %q is not caught by the document", name)
+		}
+	}
+}
+
+func oaMustRequest(t *testing.T, method, url string) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(method, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return req
+}
+
+// oaAssertJSON compares two JSON documents by value.
+func oaAssertJSON(t *testing.T, got []byte, want string) {
+	t.Helper()
+	var g, w any
+	if err := json.Unmarshal(got, &g); err != nil {
+		t.Fatalf("not JSON: %s", got)
+	}
+	if err := json.Unmarshal([]byte(want), &w); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(g) != fmt.Sprint(w) {
+		t.Fatalf("got %s, want %s", got, want)
+	}
+}
