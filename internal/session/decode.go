@@ -65,6 +65,11 @@ func DecodeNDJSON(r io.Reader, maxEvents int) ([]Event, error) {
 		}
 		e, fe := decodeOne(line, i)
 		if fe != nil {
+			// A reader that failed (a body over its size limit) hands the scanner a cut-off last
+			// line: the failure, not the broken JSON, is what the producer must hear about.
+			if err := sc.Err(); err != nil {
+				return nil, err
+			}
 			return nil, fe
 		}
 		out = append(out, e)
