@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 	"unicode"
@@ -36,6 +37,9 @@ type Event struct {
 	StartTime, EndTime        time.Time
 	Intents                   []string
 }
+
+// maxTime is the latest instant that unix nanoseconds can hold.
+var maxTime = time.Unix(0, math.MaxInt64)
 
 // MaxIDLen bounds every identifier, as the contract says.
 const MaxIDLen = 128
@@ -131,8 +135,10 @@ func parseTime(s string) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, fmt.Errorf("not an RFC 3339 time (like 2024-01-06T14:07:08.185+00:00)")
 	}
-	if t.Year() < 1970 || t.Year() > 9999 {
-		return time.Time{}, fmt.Errorf("year out of range")
+	// Times are stored as unix nanoseconds, which reach from 1677 to 2262; a later time would
+	// silently wrap around into the past.
+	if t.Year() < 1970 || t.After(maxTime) {
+		return time.Time{}, fmt.Errorf("out of range: from 1970 to 2262")
 	}
 	return t.UTC(), nil
 }
