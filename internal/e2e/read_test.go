@@ -136,7 +136,7 @@ func wantError(t *testing.T, resp *http.Response, body []byte, status int, parts
 	if strings.TrimSpace(msg) == "" {
 		t.Errorf("empty error msg")
 	}
-	for _, goism := range []string{"Go value", "httpapi.", "session.", "[]string", "json: "} {
+	for _, goism := range []string{"Go value", "httpapi.", "json.", "[]string", "json: ", "struct"} {
 		if strings.Contains(msg, goism) {
 			t.Errorf("error msg %q shows an implementation detail (%q)", msg, goism)
 		}
