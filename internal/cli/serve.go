@@ -114,7 +114,15 @@ func runServe(ctx context.Context, args []string, getenv Env, stdout, stderr io.
 
 	m := metrics.New()
 	broker := live.NewBroker()
-	committer := ingest.NewCommitter(db, ingest.Options{Publisher: broker, Observer: ingest.Observer{Commit: m.ObserveCommit}})
+	var publisher ingest.Publisher = broker
+	feedCtx, stopFeed := context.WithCancel(ctx)
+	defer stopFeed()
+	if l, ok := db.(changeListener); ok { // shared by several nodes: feed the broker from storage
+		if publisher, err = startFeed(feedCtx, db, l, broker, log); err != nil {
+			return err
+		}
+	}
+	committer := ingest.NewCommitter(db, ingest.Options{Publisher: publisher, Observer: ingest.Observer{Commit: m.ObserveCommit}})
 	// The cache's lifetime bounds how long a revoked app keeps working: the contract allows 5 s.
 	apps := auth.NewAppCache(appLookup(db), 2*time.Second)
 	verifier := auth.NewVerifier(apps, jtiRecorder{db}, nil)
