@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/intentrt/intentrt/internal/auth"
+	"github.com/intentrt/intentrt/internal/dashboard"
 	"github.com/intentrt/intentrt/internal/httpapi"
 	"github.com/intentrt/intentrt/internal/ingest"
 	"github.com/intentrt/intentrt/internal/live"
@@ -135,6 +136,7 @@ func runServe(ctx context.Context, args []string, getenv Env, stdout, stderr io.
 		Sessions: db, Ingest: committer, Tokens: verifier, Limiter: limiter, Storage: db,
 		Metrics: m, Logger: log, Limits: httpapi.Limits{MaxBodyBytes: c.maxBody, MaxEvents: c.maxEvents},
 		Stopping: stopping, Changes: db, Live: broker,
+		Extra: []func(*http.ServeMux, *httpapi.Handlers){dashboard.New(dashboard.Options{Apps: apps}).Register},
 	})
 
 	ln, err := net.Listen("tcp", c.addr)

@@ -1,0 +1,102 @@
+// Package dashboard is the web page the binary serves at "/": an operator signs in with an
+// app's credentials and watches a bot's completed sessions arrive, with filters and charts.
+// The assets are embedded (no CDN, no build step); the page's data comes from a few JSON
+// routes under a session cookie, and its live feed is the API's stream behind that cookie.
+package dashboard
+
+import (
+	"context"
+	"embed"
+	"io/fs"
+	"net/http"
+	"time"
+
+	"github.com/intentrt/intentrt/internal/auth"
+	"github.com/intentrt/intentrt/internal/httpapi"
+)
+
+//go:embed assets
+var assets embed.FS
+
+// AppSource finds apps by client id (auth.ErrUnknownApp when there is none). The server passes
+// the same cached source the token verifier uses, so a revoked app is refused here as quickly.
+type AppSource interface {
+	App(ctx context.Context, clientID string) (auth.App, error)
+}
+
+// Options configure the dashboard.
+type Options struct {
+	Apps AppSource
+	// SessionTTL is how long a sign-in lasts (12 h by default).
+	SessionTTL time.Duration
+	// Now is the clock (time.Now by default).
+	Now func() time.Time
+}
+
+// Dashboard serves the page and its JSON routes.
+type Dashboard struct {
+	apps   AppSource
+	ttl    time.Duration
+	now    func() time.Time
+	static http.Handler
+}
+
+// New returns the dashboard.
+func New(o Options) *Dashboard {
+	d := &Dashboard{apps: o.Apps, ttl: o.SessionTTL, now: o.Now}
+	if d.ttl <= 0 {
+		d.ttl = 12 * time.Hour
+	}
+	if d.now == nil {
+		d.now = time.Now
+	}
+	sub, err := fs.Sub(assets, "assets")
+	if err != nil {
+		panic(err) // the embedded tree is fixed at build time
+	}
+	d.static = http.StripPrefix("/ui/assets/", http.FileServerFS(sub))
+	return d
+}
+
+// Register adds the dashboard's routes to the API's mux (an httpapi.Deps.Extra function), so
+// they share its middleware, logging and error writer.
+func (d *Dashboard) Register(mux *http.ServeMux, h *httpapi.Handlers) {
+	a := &api{d: d, h: h}
+	mux.HandleFunc("GET /{$}", d.index)
+	mux.Handle("GET /ui/assets/", securityHeaders(d.static))
+	mux.HandleFunc("GET /ui/api/session", a.me)
+	mux.HandleFunc("POST /ui/api/session", a.signIn)
+	mux.HandleFunc("DELETE /ui/api/session", a.signOut)
+	mux.HandleFunc("GET /ui/api/bots/{botId}/sessions", a.sessions)
+	mux.HandleFunc("GET /ui/api/bots/{botId}/stream", a.stream)
+}
+
+func (d *Dashboard) index(w http.ResponseWriter, r *http.Request) {
+	page, err := assets.ReadFile("assets/index.html")
+	if err != nil {
+		http.Error(w, "page missing", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-cache")
+	setSecurityHeaders(w)
+	_, _ = w.Write(page)
+}
+
+// setSecurityHeaders: everything the page loads comes from this origin, and no other site may
+// frame it (clickjacking the sign-in form).
+func setSecurityHeaders(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Frame-Options", "DENY")
+}
+
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		setSecurityHeaders(w)
+		w.Header().Set("Cache-Control", "no-cache")
+		next.ServeHTTP(w, r)
+	})
+}
