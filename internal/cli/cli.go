@@ -38,6 +38,7 @@ Usage:
   intentrt apps revoke CLIENT_ID [--db DSN]
   intentrt token --client-id ID --client-secret SECRET [--alg HS256|HS512] [--ttl 1h] [--jti]
   intentrt migrate [--db DSN]
+  intentrt bench   [--db postgres://...] [--flat-big N] [--duration D] [--json FILE] ...
 
 Run "intentrt COMMAND -h" for the flags of a command. Every flag has an environment equivalent
 (INTENTRT_ plus the flag name in capitals, dashes as underscores: --db is INTENTRT_DB).
@@ -60,6 +61,8 @@ func Run(ctx context.Context, args []string, getenv Env, stdin io.Reader, stdout
 		return runToken(rest, getenv, stdout, stderr)
 	case "migrate":
 		return runMigrate(ctx, rest, getenv, stdout, stderr)
+	case "bench":
+		return runBench(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

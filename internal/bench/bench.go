@@ -1,0 +1,251 @@
+// Package bench is intentrt's benchmark: it runs the real binary's "serve" as a child process on
+// a populated database, drives it with a real load generator (vegeta, as a library, in this
+// process) and sets each figure against a baseline measured in the same run on the same machine:
+// a bare net/http server for reads, direct store writes for ingest. It knows no storage backend:
+// the CLI hands it a way to open one.
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/intentrt/intentrt/internal/auth"
+	"github.com/intentrt/intentrt/internal/session"
+	"github.com/intentrt/intentrt/internal/store"
+)
+
+// Store is what the bench writes to directly: the baselines and the fast population of history.
+type Store interface {
+	Apply(ctx context.Context, batches []store.Batch) ([]store.Result, []session.Change, error)
+	CreateApp(ctx context.Context, app auth.App) error
+	Close() error
+}
+
+// Backend gives the bench fresh, empty databases of the backend under test.
+type Backend struct {
+	Name string // "sqlite" or "postgres", for the report
+	// Fresh returns the --db of a new empty database called name and a function that removes it.
+	Fresh func(ctx context.Context, name string) (dsn string, drop func() error, err error)
+	// Open opens a database returned by Fresh, with the schema created.
+	Open func(ctx context.Context, dsn string) (Store, error)
+}
+
+// Config scales the run. The defaults finish in a few minutes on a 2-core machine.
+type Config struct {
+	Exe         string        // the intentrt binary whose "serve" is measured
+	Dir         string        // scratch directory: logs, captured bodies
+	Bots        int           // bots in the large database
+	FlatSmall   int           // sessions stored for the small side of the flatness comparison
+	FlatBig     int           // sessions stored for the large side (and every other figure)
+	Duration    time.Duration // length of each load phase
+	Concurrency int           // connections of the read runs
+	Batch       int           // events per request of the batched ingest run
+	BatchConns  int           // concurrent producers of the batched ingest run
+	Producers   int           // concurrent producers of the small-request ingest run
+	Fresh       int           // freshness samples
+	Log         io.Writer     // progress lines
+}
+
+const (
+	account   = "bench-account"
+	targetBot = "st-bench-target"
+	freshBot  = "st-bench-fresh"
+)
+
+// Run measures everything and returns the report.
+func Run(ctx context.Context, cfg Config, be Backend) (*Report, error) {
+	r := &Report{
+		Backend: be.Name, Cores: runtime.NumCPU(), Started: time.Now().UTC(),
+		Bots: cfg.Bots, FlatSmall: cfg.FlatSmall, FlatBig: cfg.FlatBig,
+		Duration: cfg.Duration.String(), Concurrency: cfg.Concurrency, Producers: cfg.Producers,
+		Batch: cfg.Batch, BatchConns: cfg.BatchConns,
+	}
+	logf := func(format string, args ...any) { fmt.Fprintf(cfg.Log, "bench: "+format+"\n", args...) }
+
+	big, err := prepare(ctx, be, "big", cfg.Bots, cfg.FlatBig, logf)
+	if err != nil {
+		return nil, err
+	}
+	defer big.close()
+	srv, err := startChild(ctx, cfg.Exe, []string{"serve", "--addr", "127.0.0.1:0", "--db", big.dsn, "--rate-limit", "0"},
+		filepath.Join(cfg.Dir, "serve-big.log"))
+	if err != nil {
+		return nil, err
+	}
+	defer srv.Stop()
+	h := authHeader(big.token, account)
+	readURL := srv.URL + "/api/public/bot/" + targetBot + "/intentrealtimedata"
+
+	// 1. Read vs the ceiling, which answers the very bytes the read API answers.
+	answer, err := fetch(ctx, http.MethodPost, readURL, h)
+	if err != nil {
+		return nil, err
+	}
+	bodyFile := filepath.Join(cfg.Dir, "read-answer.json")
+	if err := os.WriteFile(bodyFile, answer, 0o600); err != nil {
+		return nil, err
+	}
+	ceil, err := startChild(ctx, cfg.Exe, []string{"bench", "--serve-ceiling", bodyFile}, filepath.Join(cfg.Dir, "ceiling.log"))
+	if err != nil {
+		return nil, err
+	}
+	logf("read ceiling: bare net/http returning the same %d bytes, %d connections, %s", len(answer), cfg.Concurrency, cfg.Duration)
+	r.Ceiling = warmAttack(staticTarget(http.MethodPost, ceil.URL+"/api/public/bot/"+targetBot+"/intentrealtimedata", h, nil), cfg)
+	if err := ceil.Stop(); err != nil {
+		logf("ceiling server: %v", err)
+	}
+	logf("read API: JWT verified, %d sessions, bot with %d of %d stored sessions", session.DefaultLimit, big.targetSessions, cfg.FlatBig)
+	r.Read = warmAttack(staticTarget(http.MethodPost, readURL, h, nil), cfg)
+
+	// 2. Batched ingest over HTTP vs the same rows applied straight to the store.
+	if err := measureBatched(ctx, r, cfg, big, srv.URL, h, logf); err != nil {
+		return nil, err
+	}
+	// 3. Many small producers vs one transaction per event.
+	if err := measureSmall(ctx, r, cfg, big, srv.URL, h, logf); err != nil {
+		return nil, err
+	}
+
+	// 5. Freshness, with demo-like background traffic on other bots.
+	logf("freshness: %d sessions, from the ingest's 200 to the read API and the stream", cfg.Fresh)
+	bg := vegeta.NewAttacker(vegeta.Workers(4), vegeta.MaxWorkers(16))
+	bgDone := make(chan struct{})
+	go func() {
+		defer close(bgDone)
+		tr := counterTarget(func(n int) (string, []byte) {
+			e := completed("bg-", n, time.Now())
+			return srv.URL + "/api/public/bot/" + otherBot(n%max(cfg.Bots-1, 1)) + "/sessionevents", body([]session.Event{e})
+		}, h)
+		for range bg.Attack(tr, vegeta.ConstantPacer{Freq: 200, Per: time.Second}, 0, "") {
+		}
+	}()
+	f, err := measureFreshness(ctx, srv.URL, h, freshBot, cfg.Fresh)
+	bg.Stop()
+	<-bgDone
+	if err != nil {
+		return nil, err
+	}
+	r.Freshness = f
+
+	// 6. Memory of the server that went through all of the above.
+	if r.PeakRSSBytes, err = srv.PeakRSS(); err != nil {
+		return nil, err
+	}
+	if err := srv.Stop(); err != nil {
+		logf("server: %v", err)
+	}
+
+	// 4. Flatness: the same read on a small database.
+	small, err := prepare(ctx, be, "small", min(cfg.Bots, max(cfg.FlatSmall/10, 1)), cfg.FlatSmall, logf)
+	if err != nil {
+		return nil, err
+	}
+	defer small.close()
+	srvSmall, err := startChild(ctx, cfg.Exe, []string{"serve", "--addr", "127.0.0.1:0", "--db", small.dsn, "--rate-limit", "0"},
+		filepath.Join(cfg.Dir, "serve-small.log"))
+	if err != nil {
+		return nil, err
+	}
+	defer srvSmall.Stop()
+	logf("read API on the small database: %d stored sessions", cfg.FlatSmall)
+	r.ReadSmall = warmAttack(staticTarget(http.MethodPost, srvSmall.URL+"/api/public/bot/"+targetBot+"/intentrealtimedata",
+		authHeader(small.token, account), nil), cfg)
+	if err := srvSmall.Stop(); err != nil {
+		logf("server: %v", err)
+	}
+	r.Finished = time.Now().UTC()
+	r.evaluate()
+	return r, nil
+}
+
+// warmAttack warms connections and caches for a second, then measures.
+func warmAttack(tr vegeta.Targeter, cfg Config) Load {
+	attack(tr, cfg.Concurrency, time.Second)
+	return attack(tr, cfg.Concurrency, cfg.Duration)
+}
+
+// fetch sends one request and returns the body of its 200.
+func fetch(ctx context.Context, method, url string, h http.Header) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, method, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header = h.Clone()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err == nil && resp.StatusCode != http.StatusOK {
+		err = fmt.Errorf("%s %s: %d %s", method, url, resp.StatusCode, b)
+	}
+	return b, err
+}
+
+// database is a populated database of the run.
+type database struct {
+	dsn            string
+	db             Store
+	drop           func() error
+	token          string
+	targetSessions int
+}
+
+func (d *database) close() {
+	d.db.Close()
+	if d.drop != nil {
+		_ = d.drop()
+	}
+}
+
+// prepare creates a database with an app and sessions stored straight through the store.
+func prepare(ctx context.Context, be Backend, name string, bots, sessions int, logf func(string, ...any)) (*database, error) {
+	dsn, drop, err := be.Fresh(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	db, err := be.Open(ctx, dsn)
+	if err != nil {
+		if drop != nil {
+			_ = drop()
+		}
+		return nil, err
+	}
+	d := &database{dsn: dsn, db: db, drop: drop, targetSessions: (sessions + 9) / 10}
+	app, err := auth.NewApp(account, nil, true, auth.Scopes, false, time.Now())
+	if err == nil {
+		err = db.CreateApp(ctx, app)
+	}
+	if err == nil {
+		// No jti: a client reuses its token for an hour, which is how Kore's clients call.
+		d.token, err = auth.Mint(app.ClientID, app.ClientSecret, auth.MintOptions{TTL: 2 * time.Hour})
+	}
+	if err != nil {
+		d.close()
+		return nil, err
+	}
+	start := time.Now()
+	last := start
+	err = populate(ctx, db, account, targetBot, bots, sessions, start.Add(-time.Hour), func(done int) {
+		if time.Since(last) > 5*time.Second {
+			last = time.Now()
+			logf("populating %s: %d of %d sessions", name, done, sessions)
+		}
+	})
+	if err != nil {
+		d.close()
+		return nil, err
+	}
+	logf("populated %s: %d sessions over %d bots in %s (%.0f sessions/s)", name, sessions, bots,
+		time.Since(start).Round(time.Millisecond), float64(sessions)/time.Since(start).Seconds())
+	return d, nil
+}

@@ -1,0 +1,172 @@
+package bench
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Report is the outcome of one run; its JSON form is what --json writes.
+type Report struct {
+	Backend     string    `json:"backend"`
+	Cores       int       `json:"cores"`
+	Started     time.Time `json:"started"`
+	Finished    time.Time `json:"finished"`
+	Bots        int       `json:"bots"`
+	FlatSmall   int       `json:"flatSmall"`
+	FlatBig     int       `json:"flatBig"`
+	Duration    string    `json:"phaseDuration"`
+	Concurrency int       `json:"readConnections"`
+	Producers   int       `json:"producers"`
+	Batch       int       `json:"batch"`
+	BatchConns  int       `json:"batchProducers"`
+
+	Ceiling      Load      `json:"ceiling"`
+	Read         Load      `json:"read"`
+	ReadSmall    Load      `json:"readSmall"`
+	Batched      Ingest    `json:"batched"`
+	Small        Ingest    `json:"small"`
+	Freshness    Freshness `json:"freshness"`
+	PeakRSSBytes int64     `json:"peakRssBytes"`
+
+	Checks []Check `json:"checks"`
+}
+
+// Check is one target of issue 5 and whether this run met it.
+type Check struct {
+	Name   string  `json:"name"`
+	Value  float64 `json:"value"`
+	Target string  `json:"target"`
+	Met    bool    `json:"met"`
+}
+
+func ratio(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
+}
+
+// evaluate sets the checks against the targets.
+func (r *Report) evaluate() {
+	read := ratio(r.Read.Throughput, r.Ceiling.Throughput)
+	batched := ratio(r.Batched.EventsPerSec, r.Batched.BaselinePerSec)
+	small := ratio(r.Small.EventsPerSec, r.Small.BaselinePerSec)
+	flat := ratio(r.Read.P50Ms, r.ReadSmall.P50Ms)
+	rss := float64(r.PeakRSSBytes) / (1 << 20)
+	r.Checks = []Check{
+		{"read req/s ÷ ceiling req/s", read, "≥ 0.90", read >= 0.90},
+		{"batched ingest ÷ raw store insert", batched, "≥ 0.80", batched >= 0.80},
+		{"64 producers ÷ one tx per event", small, "≥ 5", small >= 5},
+		{fmt.Sprintf("read p50 at %s ÷ at %s sessions", count(r.FlatBig), count(r.FlatSmall)), flat, "≤ 1.2", flat > 0 && flat <= 1.2},
+		{"freshness p99 (read), ms", r.Freshness.ReadP99Ms, "≤ 50", r.Freshness.ReadP99Ms <= 50},
+	}
+	if r.Freshness.StreamP99Ms != nil {
+		r.Checks = append(r.Checks, Check{"freshness p99 (stream), ms", *r.Freshness.StreamP99Ms, "≤ 50", *r.Freshness.StreamP99Ms <= 50})
+	}
+	r.Checks = append(r.Checks, Check{"peak RSS of serve, MB", rss, "≤ 200", rss <= 200})
+	for _, l := range []Load{r.Ceiling, r.Read, r.ReadSmall, r.Batched.HTTP, r.Small.HTTP} {
+		if l.Success < 1 {
+			r.Checks = append(r.Checks, Check{"every request answered 2xx", l.Success, "= 1", false})
+			break
+		}
+	}
+}
+
+// Met reports whether every target was met.
+func (r *Report) Met() bool {
+	for _, c := range r.Checks {
+		if !c.Met {
+			return false
+		}
+	}
+	return true
+}
+
+// count writes 1000000 as "1 M" and 1000 as "1 k".
+func count(n int) string {
+	switch {
+	case n >= 1_000_000 && n%100_000 == 0:
+		return strings.TrimSuffix(fmt.Sprintf("%.1f", float64(n)/1e6), ".0") + " M"
+	case n >= 1000 && n%100 == 0:
+		return strings.TrimSuffix(fmt.Sprintf("%.1f", float64(n)/1e3), ".0") + " k"
+	}
+	return fmt.Sprint(n)
+}
+
+func lat(l Load) string { return fmt.Sprintf("p50 %.2f ms, p99 %.2f ms", l.P50Ms, l.P99Ms) }
+
+// Print writes the table.
+func (r *Report) Print(w io.Writer) {
+	fmt.Fprintf(w, "\nintentrt bench — %s, %s stored sessions over %d bots, %s per phase\n", r.Backend, count(r.FlatBig), r.Bots, r.Duration)
+	fmt.Fprintf(w, "load generator: vegeta (library) in the bench process; server: intentrt serve --rate-limit 0 as a child process.\n")
+	fmt.Fprintf(w, "Generator and server share this machine's %d cores: every figure includes the generator's cost.\n\n", r.Cores)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "measure\tintentrt\tbaseline (same run)\tratio\ttarget\tmet")
+	fmt.Fprintln(tw, "-------\t--------\t-------------------\t-----\t------\t---")
+	check := func(i int) (string, string, string) {
+		if i >= len(r.Checks) {
+			return "", "", ""
+		}
+		c := r.Checks[i]
+		ok := "yes"
+		if !c.Met {
+			ok = "NO"
+		}
+		return fmt.Sprintf("%.2f", c.Value), c.Target, ok
+	}
+	row := func(name, ours, base string, i int) {
+		v, t, ok := check(i)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", name, ours, base, v, t, ok)
+	}
+	row(fmt.Sprintf("read API, %d conns", r.Concurrency),
+		fmt.Sprintf("%.0f req/s (%s)", r.Read.Throughput, lat(r.Read)),
+		fmt.Sprintf("bare net/http %.0f req/s (%s)", r.Ceiling.Throughput, lat(r.Ceiling)), 0)
+	row(fmt.Sprintf("ingest, %d×%d-event requests", r.BatchConns, r.Batch),
+		fmt.Sprintf("%.0f events/s (%s)", r.Batched.EventsPerSec, lat(r.Batched.HTTP)),
+		fmt.Sprintf("%.0f events/s (%s)", r.Batched.BaselinePerSec, r.Batched.Baseline), 1)
+	row(fmt.Sprintf("ingest, %d producers × 1 event", r.Producers),
+		fmt.Sprintf("%.0f events/s (%s)", r.Small.EventsPerSec, lat(r.Small.HTTP)),
+		fmt.Sprintf("%.0f events/s (%s)", r.Small.BaselinePerSec, r.Small.Baseline), 2)
+	row("read flatness",
+		fmt.Sprintf("%s sessions: %.0f req/s, %s", count(r.FlatBig), r.Read.Throughput, lat(r.Read)),
+		fmt.Sprintf("%s sessions: %.0f req/s, %s", count(r.FlatSmall), r.ReadSmall.Throughput, lat(r.ReadSmall)), 3)
+	row("freshness: 200 → read API",
+		fmt.Sprintf("p50 %.2f ms, p99 %.2f ms (%d sessions)", r.Freshness.ReadP50Ms, r.Freshness.ReadP99Ms, r.Freshness.Samples), "", 4)
+	i := 5
+	if r.Freshness.StreamP99Ms != nil {
+		row("freshness: 200 → stream",
+			fmt.Sprintf("p50 %.2f ms, p99 %.2f ms", *r.Freshness.StreamP50Ms, *r.Freshness.StreamP99Ms), "", i)
+		i++
+	} else {
+		row("freshness: 200 → stream", "not measured: "+r.Freshness.StreamNote, "", len(r.Checks)+1)
+	}
+	row("peak RSS of serve (VmHWM)", fmt.Sprintf("%.0f MB", float64(r.PeakRSSBytes)/(1<<20)), "", i)
+	i++
+	for ; i < len(r.Checks); i++ {
+		row(r.Checks[i].Name, "", "", i)
+	}
+	tw.Flush()
+	for _, l := range []struct {
+		name string
+		l    Load
+	}{{"ceiling", r.Ceiling}, {"read", r.Read}, {"read (small)", r.ReadSmall}, {"batched ingest", r.Batched.HTTP}, {"small ingest", r.Small.HTTP}} {
+		if l.l.Errors != "" {
+			fmt.Fprintf(w, "errors in %s: %s\n", l.name, l.l.Errors)
+		}
+	}
+	fmt.Fprintf(w, "\n%s, run took %s\n", r.Started.Format(time.RFC3339), r.Finished.Sub(r.Started).Round(time.Second))
+}
+
+// WriteJSON writes the report to path.
+func (r *Report) WriteJSON(path string) error {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}

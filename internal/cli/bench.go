@@ -1,0 +1,152 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/intentrt/intentrt/internal/bench"
+)
+
+// runBench measures the service against baselines taken in the same run (see internal/bench).
+func runBench(ctx context.Context, args []string, getenv Env, stdout, stderr io.Writer) error {
+	fs := newFlagSet("bench", stderr)
+	var (
+		cfg      bench.Config
+		dsn      string
+		jsonPath string
+		ceiling  string
+		keep     bool
+	)
+	fs.StringVar(&dsn, "db", envString(getenv, "bench-db", ""), "backend under test: empty for SQLite files in --dir, or postgres://... (the bench creates and drops its own databases beside the one named)")
+	fs.StringVar(&cfg.Dir, "dir", "", "scratch directory for databases and logs (default: a new temporary directory, removed afterwards)")
+	fs.IntVar(&cfg.Bots, "bots", 10_000, "bots in the large database")
+	fs.IntVar(&cfg.FlatSmall, "flat-small", 1000, "sessions stored for the small side of the flatness figure")
+	fs.IntVar(&cfg.FlatBig, "flat-big", 1_000_000, "sessions stored for the large side, on which every other figure is measured (10000000 for a long run)")
+	fs.DurationVar(&cfg.Duration, "duration", 10*time.Second, "length of each load phase")
+	fs.IntVar(&cfg.Concurrency, "concurrency", 16, "connections of the read runs (the ceiling's too)")
+	fs.IntVar(&cfg.Batch, "batch", 1000, "events per request in the batched ingest run")
+	fs.IntVar(&cfg.BatchConns, "batch-producers", 4, "concurrent producers in the batched ingest run")
+	fs.IntVar(&cfg.Producers, "producers", 64, "concurrent producers of one event per request")
+	fs.IntVar(&cfg.Fresh, "fresh", 200, "freshness samples")
+	fs.StringVar(&jsonPath, "json", "", "also write the report as JSON to this file")
+	fs.BoolVar(&keep, "keep", false, "keep the scratch directory")
+	fs.StringVar(&ceiling, "serve-ceiling", "", "internal: serve this file as the read ceiling (the bench runs itself so)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if ceiling != "" {
+		return bench.ServeCeiling(ctx, ceiling, stdout)
+	}
+	if fs.NArg() > 0 {
+		return &usageError{fmt.Sprintf("bench: unexpected argument %q", fs.Arg(0))}
+	}
+	if cfg.Bots < 2 || cfg.FlatSmall < 1 || cfg.FlatBig < 1 || cfg.Duration <= 0 || cfg.Concurrency < 1 ||
+		cfg.Batch < 1 || cfg.BatchConns < 1 || cfg.Producers < 1 || cfg.Fresh < 1 {
+		return &usageError{"bench: --bots must be ≥ 2, the other sizes ≥ 1 and --duration > 0"}
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("find the intentrt binary: %w", err)
+	}
+	cfg.Exe, cfg.Log = exe, stderr
+	if cfg.Dir == "" {
+		if cfg.Dir, err = os.MkdirTemp("", "intentrt-bench-"); err != nil {
+			return err
+		}
+		if !keep {
+			defer os.RemoveAll(cfg.Dir)
+		}
+	} else if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+		return err
+	}
+	be := sqliteBench(cfg.Dir)
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		be = postgresBench(dsn)
+	} else if dsn != "" {
+		return &usageError{fmt.Sprintf("bench: --db %q: leave it empty (SQLite) or give postgres://...", dsn)}
+	}
+	rep, err := bench.Run(ctx, cfg, be)
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	rep.Print(stdout)
+	if jsonPath != "" {
+		if err := rep.WriteJSON(jsonPath); err != nil {
+			return fmt.Errorf("bench: write %s: %w", jsonPath, err)
+		}
+	}
+	return nil
+}
+
+// openBenchStore opens a database the bench created, with its schema.
+func openBenchStore(ctx context.Context, dsn string) (bench.Store, error) {
+	return openReady(ctx, dsn)
+}
+
+// sqliteBench puts each database of the run in a file of dir.
+func sqliteBench(dir string) bench.Backend {
+	return bench.Backend{
+		Name: "SQLite (embedded, WAL, synchronous=FULL)",
+		Open: openBenchStore,
+		Fresh: func(ctx context.Context, name string) (string, func() error, error) {
+			path := filepath.Join(dir, name+".db")
+			for _, suffix := range []string{"", "-wal", "-shm"} {
+				if err := os.Remove(path + suffix); err != nil && !os.IsNotExist(err) {
+					return "", nil, err
+				}
+			}
+			return path, func() error {
+				for _, suffix := range []string{"", "-wal", "-shm"} {
+					os.Remove(path + suffix)
+				}
+				return nil
+			}, nil
+		},
+	}
+}
+
+// postgresBench creates each database of the run on the server of dsn, named after the
+// database dsn names ("test" gives "test_bench_big"), and drops it afterwards.
+func postgresBench(dsn string) bench.Backend {
+	return bench.Backend{
+		Name: "PostgreSQL",
+		Open: openBenchStore,
+		Fresh: func(ctx context.Context, name string) (string, func() error, error) {
+			u, err := url.Parse(dsn)
+			if err != nil {
+				return "", nil, &usageError{fmt.Sprintf("bench: --db: %v", err)}
+			}
+			db := strings.TrimPrefix(u.Path, "/")
+			if db == "" {
+				db = "postgres"
+			}
+			fresh := db + "_bench_" + name
+			exec := func(sql string) error {
+				conn, err := pgx.Connect(ctx, dsn)
+				if err != nil {
+					return err
+				}
+				defer conn.Close(context.Background())
+				_, err = conn.Exec(ctx, sql)
+				return err
+			}
+			ident := pgx.Identifier{fresh}.Sanitize()
+			if err := exec("DROP DATABASE IF EXISTS " + ident + " WITH (FORCE)"); err != nil {
+				return "", nil, fmt.Errorf("drop %s: %w", fresh, err)
+			}
+			if err := exec("CREATE DATABASE " + ident); err != nil {
+				return "", nil, fmt.Errorf("create %s: %w", fresh, err)
+			}
+			u.Path = "/" + fresh
+			return u.String(), func() error { return exec("DROP DATABASE IF EXISTS " + ident + " WITH (FORCE)") }, nil
+		},
+	}
+}
