@@ -33,7 +33,7 @@ type serveConfig struct {
 	logFormat       string
 	logLevel        slog.Level
 	shutdownTimeout time.Duration
-	natsURL         string
+	nats            natsConfig
 }
 
 func parseServe(args []string, getenv Env, stderr io.Writer) (serveConfig, error) {
@@ -65,7 +65,7 @@ func parseServe(args []string, getenv Env, stderr io.Writer) (serveConfig, error
 	fs.StringVar(&c.logFormat, "log-format", envString(getenv, "log-format", "text"), "log format: text or json (env INTENTRT_LOG_FORMAT)")
 	level := fs.String("log-level", envString(getenv, "log-level", "info"), "log level: debug, info, warn, error (env INTENTRT_LOG_LEVEL)")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long SIGTERM waits for requests in flight")
-	fs.StringVar(&c.natsURL, "nats", envString(getenv, "nats", ""), "NATS JetStream URL to consume session events from, e.g. nats://127.0.0.1:4222 (env INTENTRT_NATS)")
+	natsFlags(fs, getenv, &c.nats)
 	if err := parse(fs, args); err != nil {
 		return c, err
 	}
@@ -162,6 +162,17 @@ func runServe(ctx context.Context, args []string, getenv Env, stdout, stderr io.
 
 	bg, cancelBG := context.WithCancel(ctx)
 	defer cancelBG()
+	consumer, err := startNATS(bg, c.nats, committer, c.maxEvents, m, log)
+	if err != nil {
+		srv.Close()
+		committer.Close()
+		return err
+	}
+	stopNATS := func() {
+		if consumer != nil {
+			consumer.Close() // before the committer: messages in flight are committed and acked
+		}
+	}
 	go purgeJTIs(bg, db, log)
 	if c.demo {
 		if err := startDemo(bg, db, committer, base, stdout); err != nil {
@@ -171,6 +182,7 @@ func runServe(ctx context.Context, args []string, getenv Env, stdout, stderr io.
 
 	select {
 	case err := <-served:
+		stopNATS()
 		committer.Close()
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
@@ -181,6 +193,7 @@ func runServe(ctx context.Context, args []string, getenv Env, stdout, stderr io.
 	defer cancel()
 	shutErr := srv.Shutdown(sctx)
 	// Every handler has returned: commit whatever is still queued before closing storage.
+	stopNATS()
 	committer.Close()
 	if shutErr != nil && !errors.Is(shutErr, http.ErrServerClosed) {
 		return fmt.Errorf("shutdown: %w", shutErr)

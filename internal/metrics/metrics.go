@@ -21,6 +21,9 @@ type Metrics struct {
 	CommitDuration  prometheus.Histogram
 	CommitErrors    prometheus.Counter
 	RateLimited     prometheus.Counter
+	// NATSMessages counts JetStream messages by outcome: committed, invalid (terminated, never
+	// redelivered) and retried (storage failed; redelivered later).
+	NATSMessages *prometheus.CounterVec
 }
 
 // New registers every collector on a fresh registry.
@@ -56,9 +59,12 @@ func New() *Metrics {
 		RateLimited: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "intentrt_rate_limited_total", Help: "Read requests refused by the per-account rate limit.",
 		}),
+		NATSMessages: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "intentrt_nats_messages_total", Help: "NATS JetStream messages by outcome (committed, invalid, retried).",
+		}, []string{"outcome"}),
 	}
 	reg.MustRegister(m.Requests, m.RequestDuration, m.Events, m.CommitBatches, m.CommitEvents, m.CommitDuration,
-		m.CommitErrors, m.RateLimited,
+		m.CommitErrors, m.RateLimited, m.NATSMessages,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -1,0 +1,36 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"log/slog"
+
+	"github.com/intentrt/intentrt/internal/metrics"
+	"github.com/intentrt/intentrt/internal/natsingest"
+)
+
+// natsConfig is the NATS part of serve's configuration.
+type natsConfig struct {
+	url, stream, prefix, durable string
+}
+
+// natsFlags registers --nats and the names of what the consumer ensures. The defaults are the
+// contract's; another prefix lets deployments (or tests) share one NATS cluster.
+func natsFlags(fs *flag.FlagSet, getenv Env, c *natsConfig) {
+	fs.StringVar(&c.url, "nats", envString(getenv, "nats", ""), "NATS JetStream URL to consume session events from, e.g. nats://127.0.0.1:4222 (env INTENTRT_NATS)")
+	fs.StringVar(&c.stream, "nats-stream", envString(getenv, "nats-stream", natsingest.DefaultStream), "JetStream stream the events are kept in (env INTENTRT_NATS_STREAM)")
+	fs.StringVar(&c.prefix, "nats-prefix", envString(getenv, "nats-prefix", natsingest.DefaultPrefix), "subject prefix: events arrive on PREFIX.<accountId>.<botId> (env INTENTRT_NATS_PREFIX)")
+	fs.StringVar(&c.durable, "nats-durable", envString(getenv, "nats-durable", natsingest.DefaultDurable), "durable consumer shared by every node (env INTENTRT_NATS_DURABLE)")
+}
+
+// startNATS starts the JetStream consumer when --nats is given; without it nothing of NATS is
+// touched and it returns nil.
+func startNATS(ctx context.Context, c natsConfig, sub natsingest.Submitter, maxEvents int, m *metrics.Metrics, log *slog.Logger) (*natsingest.Consumer, error) {
+	if c.url == "" {
+		return nil, nil
+	}
+	return natsingest.Start(ctx, natsingest.Options{
+		URL: c.url, Stream: c.stream, Prefix: c.prefix, Durable: c.durable,
+		MaxEvents: maxEvents, Submitter: sub, Metrics: m, Logger: log,
+	})
+}
