@@ -160,7 +160,8 @@ func TestDedupKey(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if got := decode(t, c.in).DedupKey() == base.DedupKey(); got != c.same {
+			e := decode(t, c.in)
+			if got := e.DedupKey() == base.DedupKey(); got != c.same {
 				t.Fatalf("same key %v, want %v", got, c.same)
 			}
 		})
