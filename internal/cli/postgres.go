@@ -6,8 +6,11 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/intentrt/intentrt/internal/ingest"
 	"github.com/intentrt/intentrt/internal/live"
+	"github.com/intentrt/intentrt/internal/ratelimit"
 	"github.com/intentrt/intentrt/internal/store/postgres"
 )
 
@@ -34,4 +37,54 @@ func startFeed(ctx context.Context, src live.ChangeSource, l changeListener, bro
 	go feed.Run(ctx)
 	go l.Listen(ctx, feed.Kick, log)
 	return feed, nil
+}
+
+// nodeRegistry is a store that knows how many nodes share it (PostgreSQL's nodes table).
+type nodeRegistry interface {
+	Heartbeat(ctx context.Context, id string, now time.Time, ttl time.Duration) (int, error)
+	Leave(ctx context.Context, id string) error
+}
+
+// Heartbeats: every heartbeatEvery a node says it is alive; one not heard of for nodeTTL is
+// taken as gone.
+const (
+	heartbeatEvery = 2 * time.Second
+	nodeTTL        = 3 * heartbeatEvery
+)
+
+// sharedLimiter returns a rate limiter whose per-account budget is divided between the live
+// nodes of the database, kept current by a heartbeat until ctx ends.
+func sharedLimiter(ctx context.Context, reg nodeRegistry, perMinute int, overrides map[string]int, log *slog.Logger) *ratelimit.Shared {
+	l := ratelimit.NewShared(perMinute, overrides)
+	id := uuid.NewString()
+	beat := func() {
+		n, err := reg.Heartbeat(ctx, id, time.Now(), nodeTTL)
+		if err != nil {
+			if ctx.Err() == nil {
+				log.Debug("node heartbeat", "err", err) // keep the last share until storage answers
+			}
+			return
+		}
+		if n != l.Nodes() {
+			log.Info("rate limit shared between nodes", "nodes", n)
+			l.SetNodes(n)
+		}
+	}
+	beat()
+	go func() {
+		t := time.NewTicker(heartbeatEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				beat()
+			case <-ctx.Done():
+				lctx, cancel := context.WithTimeout(context.Background(), time.Second)
+				defer cancel()
+				_ = reg.Leave(lctx, id) // the others take over its share at once rather than after nodeTTL
+				return
+			}
+		}
+	}()
+	return l
 }

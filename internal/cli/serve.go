@@ -130,6 +130,9 @@ func runServe(ctx context.Context, args []string, getenv Env, stdout, stderr io.
 	var limiter httpapi.RateLimiter
 	if c.rateLimit > 0 || len(c.rateOverrides) > 0 {
 		limiter = ratelimit.New(c.rateLimit, c.rateOverrides)
+		if reg, ok := db.(nodeRegistry); ok { // several nodes: each enforces its share of the budget
+			limiter = sharedLimiter(feedCtx, reg, c.rateLimit, c.rateOverrides, log)
+		}
 	}
 	stopping := make(chan struct{})
 	handler := httpapi.NewServer(httpapi.Deps{

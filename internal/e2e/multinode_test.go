@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/intentrt/intentrt/internal/auth"
 	"github.com/intentrt/intentrt/internal/cli"
 	"github.com/intentrt/intentrt/internal/store/postgres/pgtest"
@@ -348,4 +350,69 @@ func TestMultiNodeKill(t *testing.T) {
 		}
 	}
 	t.Logf("%d sessions acknowledged before the kill, %d found through the survivor (unacknowledged ones may be stored too)", len(acked), found)
+}
+
+// TestMultiNodeRateLimit runs two nodes with a limit of 10 reads a minute per account: once they
+// know of each other, each enforces half, so requests spread over both get 10 answers, not 20.
+func TestMultiNodeRateLimit(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	a := testserver.StartDB(t, dsn, "--rate-limit", "10")
+	b := testserver.StartDB(t, dsn, "--rate-limit", "10")
+	const account, bot = "acct-rl", "st-rl"
+	app := a.CreateApp(t, testserver.AppSpec{Account: account})
+	for _, s := range []*testserver.Server{a, b} {
+		waitFor(t, "both nodes to share the limit", func() bool {
+			return strings.Contains(s.Stderr.String(), "rate limit shared between nodes") &&
+				strings.Contains(s.Stderr.String(), "nodes=2")
+		})
+	}
+	codes := map[int]int{}
+	for i := range 20 {
+		s := []*testserver.Server{a, b}[i%2]
+		resp, _ := s.Do(t, http.MethodPost, readPath(bot), testserver.Headers(app.Token(t), account), "")
+		codes[resp.StatusCode]++
+	}
+	if codes[http.StatusOK] != 10 || codes[http.StatusTooManyRequests] != 10 {
+		t.Fatalf("answers %v: want 10 of 200 and 10 of 429 for a limit of 10 across two nodes", codes)
+	}
+}
+
+// TestMultiNodeMigrate checks the schema lifecycle on PostgreSQL: "migrate" builds a new
+// database, serve refuses a database older than the binary and says to run migrate, and migrate
+// brings it up to date.
+func TestMultiNodeMigrate(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	out := testserver.RunCLI(t, "migrate", "--db", dsn)
+	if !strings.Contains(out, "(was 0)") {
+		t.Fatalf("migrate on a new database: %q", out)
+	}
+	want := strings.Fields(out)[3] // "schema at version N (was 0)"
+	if out := testserver.RunCLI(t, "migrate", "--db", dsn); !strings.Contains(out, "(was "+want+")") {
+		t.Fatalf("migrate again: %q", out)
+	}
+	// Make the database one step older than the binary, as if created by the previous release.
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `DROP TABLE nodes; DELETE FROM schema_migrations WHERE version = 2`); err != nil {
+		t.Fatal(err)
+	}
+	var stderr testserver.SyncBuffer
+	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	err = cli.Run(rctx, []string{"serve", "--addr", "127.0.0.1:0", "--db", dsn}, func(string) string { return "" },
+		strings.NewReader(""), &testserver.SyncBuffer{}, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "intentrt migrate") {
+		t.Fatalf("serve on an outdated schema: %v, want a refusal that says to run intentrt migrate", err)
+	}
+	if out := testserver.RunCLI(t, "migrate", "--db", dsn); !strings.Contains(out, "(was 1)") {
+		t.Fatalf("migrate the outdated database: %q", out)
+	}
+	s := testserver.StartDB(t, dsn)
+	if resp, _ := s.Do(t, http.MethodGet, "/readyz", nil, ""); resp.StatusCode != http.StatusOK {
+		t.Fatalf("readyz after migrate: %d", resp.StatusCode)
+	}
 }
