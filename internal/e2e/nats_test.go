@@ -5,8 +5,10 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
@@ -199,4 +201,97 @@ func TestNATSSharedConsumer(t *testing.T) {
 	if code != http.StatusOK || len(got) != n {
 		t.Fatalf("read through B: %d sessions (status %d), want %d", len(got), code, n)
 	}
+}
+
+// startNATSServer runs a NATS server with JetStream of the test's own on port (0: a free one),
+// storing into dir, so that the test can stop it without disturbing the shared one.
+func startNATSServer(t *testing.T, bin string, port int, dir string) (*exec.Cmd, int) {
+	t.Helper()
+	if port == 0 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port = ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+	}
+	cmd := exec.Command(bin, "-a", "127.0.0.1", "-p", strconv.Itoa(port), "-js", "-sd", dir)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	waitFor(t, "the private NATS server to listen", func() bool {
+		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+	return cmd, port
+}
+
+// TestNATSReconnect stops NATS under a running node: HTTP ingest is unaffected, and once NATS is
+// back the consumer picks up again by itself. It uses a NATS server of its own (and so the
+// contract's default stream and subjects), never the shared one.
+func TestNATSReconnect(t *testing.T) {
+	if _, url := newNATSEnv(t); url == "" {
+		return
+	}
+	bin, err := exec.LookPath("nats-server")
+	if err != nil {
+		if bin, err = exec.LookPath("/usr/sbin/nats-server"); err != nil {
+			t.Skip("nats-server is not installed: cannot run a NATS server of the test's own")
+		}
+	}
+	dir := t.TempDir()
+	natsd, port := startNATSServer(t, bin, 0, dir)
+	url := fmt.Sprintf("nats://127.0.0.1:%d", port)
+	s := testserver.Start(t, "--nats", url)
+	const account, bot = "acct-nr", "st-nr"
+	app := s.CreateApp(t, testserver.AppSpec{Account: account})
+	tok := app.Token(t)
+
+	nc, err := nats.Connect(url, nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := natsEnv{js: js, stream: "INTENTRT_EVENTS", prefix: "intentrt.events"}
+	waitFor(t, "the stream and consumer of the contract's names", func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_, err := js.Consumer(ctx, "INTENTRT_EVENTS", "intentrt")
+		return err == nil
+	})
+	env.publish(t, account+"."+bot, "["+scaleEvents("r", 0)+"]")
+	waitFor(t, "the first session through NATS", func() bool {
+		got, _ := scaleRead(t, s, tok, account, bot, 0, 10)
+		return len(got) == 1
+	})
+
+	if err := natsd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = natsd.Wait()
+	// NATS is down: HTTP ingest and reads go on.
+	if acc, _ := s.Ingest(t, tok, account, bot, "["+scaleEvents("r", 1)+"]"); acc != 3 {
+		t.Fatalf("HTTP ingest with NATS down accepted %d", acc)
+	}
+	if resp, _ := s.Do(t, http.MethodGet, "/readyz", nil, ""); resp.StatusCode != http.StatusOK {
+		t.Fatalf("readyz with NATS down: %d", resp.StatusCode)
+	}
+
+	startNATSServer(t, bin, port, dir) // back, on the same port and storage
+	env.publish(t, account+"."+bot, "["+scaleEvents("r", 2)+"]")
+	waitFor(t, "the consumer to reconnect and commit the message sent after the restart", func() bool {
+		got, _ := scaleRead(t, s, tok, account, bot, 0, 10)
+		return len(got) == 3
+	})
 }
