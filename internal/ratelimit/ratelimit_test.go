@@ -9,7 +9,7 @@ import (
 // clock is a settable time source for the limiter.
 type clock struct{ t time.Time }
 
-func (c *clock) now() time.Time       { return c.t }
+func (c *clock) now() time.Time      { return c.t }
 func (c *clock) add(d time.Duration) { c.t = c.t.Add(d) }
 
 func newAt(c *clock, perMinute int, overrides map[string]int) *Limiter {
