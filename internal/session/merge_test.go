@@ -18,7 +18,9 @@ func intent(sec int, name string) Event {
 	return Event{Type: TypeIntent, SessionID: "s", Time: at(sec), Intent: name}
 }
 
-func ended(sec int, st Status) Event { return Event{Type: TypeEnded, SessionID: "s", Time: at(sec), Status: st} }
+func ended(sec int, st Status) Event {
+	return Event{Type: TypeEnded, SessionID: "s", Time: at(sec), Status: st}
+}
 
 func TestApplyRules(t *testing.T) {
 	rtm := "rtm"
