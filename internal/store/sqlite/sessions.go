@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/intentrt/intentrt/internal/session"
@@ -130,13 +131,24 @@ func (s *Store) Latest(ctx context.Context, q session.Query) ([]session.State, e
 	if limit <= 0 {
 		limit = session.DefaultLimit
 	}
-	sb.WriteString(" ORDER BY end_ns DESC, session_id DESC LIMIT ?")
-	args = append(args, limit)
+	// The limit is written into the SQL rather than bound: SQLite plans LIMIT with the bound
+	// value and marks such a statement for re-preparation at every new binding, which cost a
+	// parse and plan on every read. limit is an int, so the SQL stays injection-free.
+	sb.WriteString(" ORDER BY end_ns DESC, session_id DESC LIMIT ")
+	sb.WriteString(strconv.Itoa(limit))
 	return s.query(ctx, sb.String(), args...)
 }
 
 func (s *Store) query(ctx context.Context, query string, args ...any) ([]session.State, error) {
-	rows, err := s.r.QueryContext(ctx, query, args...)
+	var (
+		rows *sql.Rows
+		err  error
+	)
+	if st := s.readStmt(ctx, query); st != nil {
+		rows, err = st.QueryContext(ctx, args...)
+	} else {
+		rows, err = s.r.QueryContext(ctx, query, args...)
+	}
 	if err != nil {
 		return nil, mapErr(err)
 	}

@@ -29,6 +29,41 @@ type Store struct {
 
 	mu    sync.Mutex
 	stmts map[string]*sql.Stmt // prepared on the single write connection
+
+	rmu    sync.RWMutex
+	rstmts map[string]*sql.Stmt // prepared on the read pool, by SQL text
+}
+
+// maxReadStmts bounds the read statements kept prepared: the read API's filters make a
+// different SQL text for each combination of list lengths, and those beyond the bound (rare
+// shapes) are simply prepared for each query.
+const maxReadStmts = 256
+
+// readStmt returns the read pool's prepared statement for query, preparing it on first use, or
+// nil when the cache is full or preparing failed (the caller then queries unprepared, and sees
+// the error there). Preparing once saves SQLite's parse and plan on every read; database/sql
+// re-prepares it on each pooled connection as needed.
+func (s *Store) readStmt(ctx context.Context, query string) *sql.Stmt {
+	s.rmu.RLock()
+	st, ok := s.rstmts[query]
+	s.rmu.RUnlock()
+	if ok {
+		return st
+	}
+	s.rmu.Lock()
+	defer s.rmu.Unlock()
+	if st, ok := s.rstmts[query]; ok {
+		return st
+	}
+	if len(s.rstmts) >= maxReadStmts {
+		return nil
+	}
+	st, err := s.r.PrepareContext(ctx, query)
+	if err != nil {
+		return nil
+	}
+	s.rstmts[query] = st
+	return st
 }
 
 var _ store.Store = (*Store)(nil)
@@ -69,7 +104,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	n := max(4, runtime.GOMAXPROCS(0)*2)
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
-	return &Store{w: w, r: r, stmts: map[string]*sql.Stmt{}}, nil
+	return &Store{w: w, r: r, stmts: map[string]*sql.Stmt{}, rstmts: map[string]*sql.Stmt{}}, nil
 }
 
 // Close closes both pools.
@@ -80,6 +115,12 @@ func (s *Store) Close() error {
 	}
 	s.stmts = map[string]*sql.Stmt{}
 	s.mu.Unlock()
+	s.rmu.Lock()
+	for _, st := range s.rstmts {
+		st.Close()
+	}
+	s.rstmts = map[string]*sql.Stmt{}
+	s.rmu.Unlock()
 	return errors.Join(s.r.Close(), s.w.Close())
 }
 
