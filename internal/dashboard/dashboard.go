@@ -38,7 +38,7 @@ type Dashboard struct {
 	apps   AppSource
 	ttl    time.Duration
 	now    func() time.Time
-	static http.Handler
+	static fs.FS
 }
 
 // New returns the dashboard.
@@ -54,7 +54,7 @@ func New(o Options) *Dashboard {
 	if err != nil {
 		panic(err) // the embedded tree is fixed at build time
 	}
-	d.static = http.StripPrefix("/ui/assets/", http.FileServerFS(sub))
+	d.static = sub
 	return d
 }
 
@@ -63,7 +63,7 @@ func New(o Options) *Dashboard {
 func (d *Dashboard) Register(mux *http.ServeMux, h *httpapi.Handlers) {
 	a := &api{d: d, h: h}
 	mux.HandleFunc("GET /{$}", d.index)
-	mux.Handle("GET /ui/assets/", securityHeaders(d.static))
+	mux.HandleFunc("GET /ui/assets/{name}", func(w http.ResponseWriter, r *http.Request) { d.asset(w, r, h) })
 	mux.HandleFunc("GET /ui/api/session", a.me)
 	mux.HandleFunc("POST /ui/api/session", a.signIn)
 	mux.HandleFunc("DELETE /ui/api/session", a.signOut)
@@ -93,10 +93,16 @@ func setSecurityHeaders(w http.ResponseWriter) {
 	h.Set("X-Frame-Options", "DENY")
 }
 
-func securityHeaders(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		setSecurityHeaders(w)
-		w.Header().Set("Cache-Control", "no-cache")
-		next.ServeHTTP(w, r)
-	})
+// asset serves one embedded file: no directory listing, and the API's JSON 404 for the rest.
+// no-cache (revalidate by Last-Modified) so that a new binary's assets are picked up at once.
+func (d *Dashboard) asset(w http.ResponseWriter, r *http.Request, h *httpapi.Handlers) {
+	name := r.PathValue("name")
+	st, err := fs.Stat(d.static, name)
+	if err != nil || st.IsDir() || name == "index.html" {
+		h.WriteError(w, r, http.StatusNotFound, "no such asset: "+name)
+		return
+	}
+	setSecurityHeaders(w)
+	w.Header().Set("Cache-Control", "no-cache")
+	http.ServeFileFS(w, r, d.static, name)
 }

@@ -33,7 +33,10 @@
     }
     return { ok: resp.ok, status: resp.status, data };
   }
-  const errorText = (r) => (r.data && r.data.errors && r.data.errors[0] && r.data.errors[0].msg) || `request failed (${r.status})`;
+  const errorText = (r) => {
+    const msg = (r.data && r.data.errors && r.data.errors[0] && r.data.errors[0].msg) || `request failed (${r.status})`;
+    return msg.charAt(0).toUpperCase() + msg.slice(1) + '.';
+  };
   const botPath = (bot) => `/ui/api/bots/${encodeURIComponent(bot)}`;
 
   // ---- sign in / out ------------------------------------------------------------------
@@ -85,6 +88,7 @@
     try { await call('DELETE', '/ui/api/session'); } catch { /* the cookie is cleared below anyway on next load */ }
     state.sessions.clear();
     render();
+    $('signin-form').reset();
     showSignIn('');
   });
 
@@ -232,13 +236,20 @@
     requestAnimationFrame(() => { state.renderQueued = false; render(); });
   }
 
-  const shortTime = (s) => (s ? s.slice(0, 19).replace('T', ' ') : '');
+  // Times stay in UTC, as the API gives them; today's drop the date to keep the table narrow.
+  const shortTime = (s) => {
+    if (!s) return '';
+    return s.slice(0, 10) === new Date().toISOString().slice(0, 10) ? s.slice(11, 19) : s.slice(0, 19).replace('T', ' ');
+  };
 
   function td(label, content, cls) {
     const c = document.createElement('td');
     c.dataset.label = label;
     if (cls) c.className = cls;
-    if (content instanceof Node) c.append(content); else c.textContent = content;
+    // One wrapper per cell, so that the phone layout (label beside value) sees two items.
+    const v = document.createElement('span');
+    if (content instanceof Node) v.append(content); else v.textContent = content;
+    c.append(v);
     return c;
   }
   function span(cls, text) { const s = document.createElement('span'); s.className = cls; s.textContent = text; return s; }
@@ -264,13 +275,15 @@
       const end = td('endTime', shortTime(v.endTime), 'mono'); end.title = v.endTime;
       tr.append(td('intent', intents, 'intent'), td('ANI', v.ANI, 'mono'), td('DNI', v.DNI, 'mono'), td('channel', v.channel),
         start, end, td('status', span(`st st-${v.status}`, v.status)), td('timeHandled', v.timeHandled),
-        td('deflectedTo', v.deflectedTo === null ? '—' : v.deflectedTo), td('userId', v.userId, 'mono'), td('sessionId', v.sessionId, 'mono'));
+        td('deflectedTo', v.deflectedTo === null ? '—' : v.deflectedTo), td('userId', v.userId, 'mono id'), td('sessionId', v.sessionId, 'mono id'));
+      tr.lastChild.title = v.sessionId;
+      tr.lastChild.previousSibling.title = v.userId;
       return tr;
     });
     $('rows').replaceChildren(...rows);
     $('empty').hidden = rows.length > 0;
     $('empty').textContent = all.length ? 'No session matches the filters.' : 'No sessions yet.';
-    $('count').textContent = all.length ? `(${shown.length === all.length ? all.length : `${shown.length} of ${all.length}`})` : '';
+    $('count').textContent = all.length ? `(${shown.length === all.length ? all.length : `${shown.length} of ${all.length}`}; times in UTC)` : '';
     renderCharts(all.map((s) => s.v), now);
   }
 
