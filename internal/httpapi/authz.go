@@ -42,7 +42,8 @@ func (h *Handlers) Authorize(w http.ResponseWriter, r *http.Request, scope auth.
 	}
 	token := r.Header.Get("auth")
 	if token == "" {
-		if v, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+		// The scheme name is case-insensitive (RFC 9110 §11.1): "bearer x" is "Bearer x".
+		if scheme, v, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
 			token = strings.TrimSpace(v)
 		}
 	}
