@@ -100,6 +100,8 @@ func TestAuthMatrix(t *testing.T) {
 		{name: "no exp for a normal app", headers: tokenHdr(hs256(full, jwt.MapClaims{"exp": nil})), status: 200},
 		{name: "no iat and no exp", headers: tokenHdr(hs256(full, jwt.MapClaims{"exp": nil, "iat": nil})), status: 200},
 		{name: "Authorization: Bearer", headers: map[string]string{"Authorization": "Bearer " + hs256(full, nil), "accountId": acct}, status: 200},
+		{name: "Authorization: bearer, scheme in any casing", headers: map[string]string{"Authorization": "bearer " + hs256(full, nil), "accountId": acct}, status: 200},
+		{name: "Authorization: Basic", headers: map[string]string{"Authorization": "Basic " + hs256(full, nil), "accountId": acct}, status: 401},
 		{name: "Authorization without Bearer", headers: map[string]string{"Authorization": hs256(full, nil), "accountId": acct}, status: 401},
 		{name: "missing accountId", headers: map[string]string{"auth": hs256(full, nil)}, status: 400, msg: "accountId"},
 		{name: "accountId too long", headers: testserver.Headers(hs256(full, nil), strings.Repeat("a", 129)), status: 400, msg: "accountId"},
