@@ -335,3 +335,69 @@ func TestIngestLimits(t *testing.T) {
 		}
 	})
 }
+
+// TestIngestConcurrentProducers sends the same events from several producers at once (as
+// retrying producers do): whichever commit groups they land in, each event is accepted exactly
+// once and every session is assembled whole.
+func TestIngestConcurrentProducers(t *testing.T) {
+	e := newAPIEnv(t)
+	const producers, sessions = 8, 12
+	var events []string
+	for i := range sessions {
+		id := fmt.Sprintf("s-%02d", i)
+		events = append(events,
+			fmt.Sprintf(`{"type":"session.started","sessionId":%q,"time":"2024-01-06T14:%02d:00Z","channel":"rtm"}`, id, i),
+			fmt.Sprintf(`{"type":"intent.detected","sessionId":%q,"time":"2024-01-06T14:%02d:01Z","intent":"A"}`, id, i),
+			fmt.Sprintf(`{"type":"session.ended","sessionId":%q,"time":"2024-01-06T14:%02d:30Z","status":"completed"}`, id, i))
+	}
+	body := "[" + strings.Join(events, ",") + "]"
+	tok := e.app.Token(t)
+	type result struct {
+		status     int
+		body       string
+		acc, dupes int
+	}
+	results := make(chan result, producers)
+	for range producers {
+		go func() {
+			req, err := http.NewRequest(http.MethodPost, e.s.URL+ingestPath("st-conc"), strings.NewReader(body))
+			if err != nil {
+				results <- result{body: err.Error()}
+				return
+			}
+			req.Header["auth"] = []string{tok}
+			req.Header["accountId"] = []string{e.account}
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				results <- result{body: err.Error()}
+				return
+			}
+			defer resp.Body.Close()
+			var r struct{ Accepted, Duplicates int }
+			err = json.NewDecoder(resp.Body).Decode(&r)
+			results <- result{status: resp.StatusCode, body: fmt.Sprint(err), acc: r.Accepted, dupes: r.Duplicates}
+		}()
+	}
+	accepted, duplicates := 0, 0
+	for range producers {
+		r := <-results
+		if r.status != http.StatusOK {
+			t.Fatalf("producer: %d %s", r.status, r.body)
+		}
+		accepted += r.acc
+		duplicates += r.dupes
+	}
+	if accepted != len(events) || duplicates != (producers-1)*len(events) {
+		t.Fatalf("accepted %d duplicates %d, want %d and %d", accepted, duplicates, len(events), (producers-1)*len(events))
+	}
+	ss := e.sessions(t, "st-conc", `{"limit":100}`)
+	if len(ss) != sessions {
+		t.Fatalf("%d sessions, want %d", len(ss), sessions)
+	}
+	for _, s := range ss {
+		if !reflect.DeepEqual(s.Intent, []string{"A"}) || s.TimeHandled != "30s" {
+			t.Fatalf("session assembled wrong: %+v", s)
+		}
+	}
+}
