@@ -28,7 +28,7 @@ const (
 	// qSeen records a batch's event keys in one round trip and returns those that were new.
 	qSeen = `INSERT INTO events_seen (account, bot, key) SELECT $1, $2, k FROM unnest($3::text[]) AS k
 		ON CONFLICT DO NOTHING RETURNING key`
-	qLoad   = `SELECT ` + store.SessionColumns + ` FROM sessions WHERE account = $1 AND bot = $2 AND session_id = ANY($3::text[])`
+	qLoad       = `SELECT ` + store.SessionColumns + ` FROM sessions WHERE account = $1 AND bot = $2 AND session_id = ANY($3::text[])`
 	qUpsertMany = `INSERT INTO sessions (` + store.SessionColumns + `)
 		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
 			$8::bigint[], $9::bigint[], $10::text[], $11::text[], $12::bigint[], $13::text[], $14::bigint[], $15::bigint[])
