@@ -143,12 +143,20 @@ func parseTime(s string) (time.Time, error) {
 	return t.UTC(), nil
 }
 
+// ValidText reports whether s is acceptable free text (an intent name, a phone number): valid
+// UTF-8 of at most 1024 bytes without control characters. Control characters have no place in
+// these fields, and PostgreSQL cannot store NUL at all: letting one through would turn a
+// producer's bad event into a storage failure instead of a 400.
+func ValidText(s string) bool {
+	return len(s) <= maxText && utf8.ValidString(s) && !strings.ContainsFunc(s, unicode.IsControl)
+}
+
 func checkText(field, v string, required bool) *FieldError {
 	if required && strings.TrimSpace(v) == "" {
 		return &FieldError{Field: field, Msg: "must not be empty"}
 	}
-	if len(v) > maxText || !utf8.ValidString(v) {
-		return &FieldError{Field: field, Msg: fmt.Sprintf("must be valid UTF-8 of at most %d bytes", maxText)}
+	if !ValidText(v) {
+		return &FieldError{Field: field, Msg: fmt.Sprintf("must be valid UTF-8 of at most %d bytes without control characters", maxText)}
 	}
 	return nil
 }
@@ -267,6 +275,10 @@ func (e *Event) fillParties(w *wireEvent) *FieldError {
 		}
 		if fe := checkText(f.name, *f.v, false); fe != nil {
 			return fe
+		}
+		// userId is an id: when given, it follows the contract's rule for every id.
+		if f.name == "userId" && *f.v != "" && !ValidID(*f.v) {
+			return &FieldError{Field: f.name, Msg: "must be 1-128 printable characters"}
 		}
 		*f.dst = *f.v
 	}
