@@ -121,8 +121,8 @@ func parseReadBody(r *http.Request) (session.Query, error) {
 		q.Statuses = append(q.Statuses, st)
 	}
 	for _, in := range b.Intents {
-		if strings.TrimSpace(in) == "" {
-			return q, fmt.Errorf("intents: names must not be empty")
+		if strings.TrimSpace(in) == "" || !session.ValidText(in) {
+			return q, fmt.Errorf("intents: names must not be empty, at most 1024 bytes, without control characters")
 		}
 	}
 	q.Intents = b.Intents
