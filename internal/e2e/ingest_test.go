@@ -269,6 +269,12 @@ func TestIngestRejects(t *testing.T) {
 		{"completed without endTime", `[{"type":"session.completed","sessionId":"s","channel":"rtm","startTime":"2024-01-06T14:00:00Z","status":"error"}]`, []string{"endTime"}},
 		{"completed ending before it starts", `[{"type":"session.completed","sessionId":"s","channel":"rtm","startTime":"2024-01-06T14:00:00Z","endTime":"2024-01-06T13:00:00Z","status":"error"}]`, []string{"endTime"}},
 		{"intents not an array", `[{"type":"session.completed","sessionId":"s","channel":"rtm","startTime":"2024-01-06T14:00:00Z","endTime":"2024-01-06T14:00:00Z","status":"error","intents":"x"}]`, []string{"intents"}},
+		{"ANI with a NUL (PostgreSQL cannot store it)", `[{` + st + `,"ANI":"+1555\u0000"}]`, []string{"ANI", "control"}},
+		{"intent with a newline", `[{"type":"intent.detected","sessionId":"s","time":"2024-01-06T14:00:00Z","intent":"a\nb"}]`, []string{"intent", "control"}},
+		{"intents with a NUL", `[{"type":"session.completed","sessionId":"s","channel":"rtm","startTime":"2024-01-06T14:00:00Z","endTime":"2024-01-06T14:00:00Z","status":"error","intents":["\u0000"]}]`, []string{"intents"}},
+		{"userId with a control character", `[{` + st + `,"userId":"u\u0007"}]`, []string{"userId"}},
+		{"userId of 129 characters", `[{` + st + `,"userId":"` + strings.Repeat("u", 129) + `"}]`, []string{"userId"}},
+		{"intent over 1024 bytes", `[{"type":"intent.detected","sessionId":"s","time":"2024-01-06T14:00:00Z","intent":"` + strings.Repeat("i", 1025) + `"}]`, []string{"intent", "1024"}},
 		{"second event bad", `[{` + st + `},{` + st + `,"ANI":7}]`, []string{"event 1", "ANI"}},
 	}
 	for _, c := range cases {

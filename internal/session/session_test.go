@@ -174,3 +174,29 @@ func TestDedupKey(t *testing.T) {
 		}
 	})
 }
+
+func TestValidText(t *testing.T) {
+	cases := []struct {
+		name string
+		in   string
+		want bool
+	}{
+		{"empty", "", true},
+		{"phone number", "+1 (555) 010-0100", true},
+		{"intent with unicode", "Réserver un vol ✈", true},
+		{"1024 bytes", strings.Repeat("x", 1024), true},
+		{"1025 bytes", strings.Repeat("x", 1025), false},
+		{"NUL", "a\x00b", false},
+		{"newline", "a\nb", false},
+		{"tab", "a\tb", false},
+		{"DEL", "a\x7f", false},
+		{"invalid UTF-8", "\xc3", false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := ValidText(c.in); got != c.want {
+				t.Fatalf("ValidText(%q) = %v, want %v", c.in, got, c.want)
+			}
+		})
+	}
+}
