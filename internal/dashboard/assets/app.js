@@ -273,11 +273,10 @@
       for (const name of v.intent) intents.append(span('chip', name));
       const start = td('startTime', shortTime(v.startTime), 'mono'); start.title = v.startTime;
       const end = td('endTime', shortTime(v.endTime), 'mono'); end.title = v.endTime;
-      tr.append(td('intent', intents, 'intent'), td('ANI', v.ANI, 'mono'), td('DNI', v.DNI, 'mono'), td('channel', v.channel),
+      tr.append(td('intent', intents, 'intent'), td('ANI', v.ANI, 'mono id'), td('DNI', v.DNI, 'mono id'), td('channel', v.channel),
         start, end, td('status', span(`st st-${v.status}`, v.status)), td('timeHandled', v.timeHandled),
         td('deflectedTo', v.deflectedTo === null ? '—' : v.deflectedTo), td('userId', v.userId, 'mono id'), td('sessionId', v.sessionId, 'mono id'));
-      tr.lastChild.title = v.sessionId;
-      tr.lastChild.previousSibling.title = v.userId;
+      for (const c of tr.querySelectorAll('td.id')) c.title = c.textContent; // the whole value, when cut short
       return tr;
     });
     $('rows').replaceChildren(...rows);
