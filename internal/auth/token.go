@@ -8,6 +8,8 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
+
+	"github.com/intentrt/intentrt/internal/session"
 )
 
 // ErrInvalidToken is wrapped by every reason a token is refused (HTTP 401). The wrapping text
@@ -38,9 +40,10 @@ var ErrJTIUsed = errors.New("jti already used")
 
 // Verifier checks tokens: signature, algorithm, time claims and, for enforce-JTI apps, one use.
 type Verifier struct {
-	apps AppSource
-	jtis JTIRecorder
-	now  func() time.Time
+	apps   AppSource
+	jtis   JTIRecorder
+	now    func() time.Time
+	tokens verifiedTokens
 }
 
 // NewVerifier returns a Verifier over the given app source and JTI store. now may be nil.
@@ -48,7 +51,7 @@ func NewVerifier(apps AppSource, jtis JTIRecorder, now func() time.Time) *Verifi
 	if now == nil {
 		now = time.Now
 	}
-	return &Verifier{apps: apps, jtis: jtis, now: now}
+	return &Verifier{apps: apps, jtis: jtis, now: now, tokens: verifiedTokens{m: map[string]verifiedToken{}}}
 }
 
 func invalid(format string, args ...any) error {
@@ -58,6 +61,9 @@ func invalid(format string, args ...any) error {
 // Verify returns the app that signed token. Errors wrapping ErrInvalidToken mean 401; any other
 // error is a failure of the app source or JTI store.
 func (v *Verifier) Verify(ctx context.Context, token string) (App, error) {
+	if app, ok := v.reuse(ctx, token); ok {
+		return app, nil
+	}
 	var (
 		app               App
 		keyErr, sourceErr error
@@ -67,6 +73,12 @@ func (v *Verifier) Verify(ctx context.Context, token string) (App, error) {
 		id, ok := claims["appId"].(string)
 		if !ok || id == "" {
 			keyErr = invalid("claim appId is missing")
+			return nil, keyErr
+		}
+		// No client id holds a control character or runs past 128 characters; asking storage
+		// about one would only turn a bad token into a storage error (PostgreSQL refuses NUL).
+		if !session.ValidID(id) {
+			keyErr = invalid("unknown app")
 			return nil, keyErr
 		}
 		a, err := v.apps.App(ctx, id)
@@ -102,7 +114,9 @@ func (v *Verifier) Verify(ctx context.Context, token string) (App, error) {
 		if err := v.useJTI(ctx, app, claims); err != nil {
 			return App{}, err
 		}
+		return app, nil
 	}
+	v.remember(token, app, claims)
 	return app, nil
 }
 
@@ -128,6 +142,9 @@ func (v *Verifier) useJTI(ctx context.Context, app App, claims jwt.MapClaims) er
 	jti, _ := claims["jti"].(string)
 	if jti == "" {
 		return invalid("this app requires a jti claim")
+	}
+	if !session.ValidID(jti) {
+		return invalid("jti must be 1-128 printable characters")
 	}
 	exp, err := claims.GetExpirationTime()
 	if err != nil || exp == nil {
