@@ -125,6 +125,8 @@ func TestVerify(t *testing.T) {
 		{"revoked app", sign(t, jwt.SigningMethodHS256, []byte(revoked.ClientSecret), claims(revoked)), "revoked"},
 		{"appId missing", sign(t, jwt.SigningMethodHS256, key, claims(normal, "appId", nil, "appid", normal.ClientID)), "appId"},
 		{"appId empty", sign(t, jwt.SigningMethodHS256, key, claims(normal, "appId", "")), "appId"},
+		{"appId with a NUL", sign(t, jwt.SigningMethodHS256, key, claims(normal, "appId", normal.ClientID+"\x00")), "unknown app"},
+		{"appId of 129 characters", sign(t, jwt.SigningMethodHS256, key, claims(normal, "appId", strings.Repeat("c", 129))), "unknown app"},
 		{"appId a number", sign(t, jwt.SigningMethodHS256, key, claims(normal, "appId", 7)), "appId"},
 		{"expired 31 s ago", sign(t, jwt.SigningMethodHS256, key, claims(normal, "exp", secs(-31*time.Second))), "expired"},
 		{"expired 29 s ago: leeway", sign(t, jwt.SigningMethodHS256, key, claims(normal, "exp", secs(-29*time.Second))), ""},
@@ -138,6 +140,8 @@ func TestVerify(t *testing.T) {
 		{"JTI app: valid", sign(t, jwt.SigningMethodHS256, []byte(jtiApp.ClientSecret), claims(jtiApp, "jti", "j-1")), ""},
 		{"JTI app: no jti", sign(t, jwt.SigningMethodHS256, []byte(jtiApp.ClientSecret), claims(jtiApp)), "jti"},
 		{"JTI app: jti not a string", sign(t, jwt.SigningMethodHS256, []byte(jtiApp.ClientSecret), claims(jtiApp, "jti", 5)), "jti"},
+		{"JTI app: jti with a NUL", sign(t, jwt.SigningMethodHS256, []byte(jtiApp.ClientSecret), claims(jtiApp, "jti", "j\x00")), "jti"},
+		{"JTI app: jti of 129 characters", sign(t, jwt.SigningMethodHS256, []byte(jtiApp.ClientSecret), claims(jtiApp, "jti", strings.Repeat("j", 129))), "jti"},
 		{"JTI app: no exp", sign(t, jwt.SigningMethodHS256, []byte(jtiApp.ClientSecret), claims(jtiApp, "jti", "j-2", "exp", nil)), "exp"},
 		{"JTI app: exp 2 h after iat", sign(t, jwt.SigningMethodHS256, []byte(jtiApp.ClientSecret), claims(jtiApp, "jti", "j-3", "exp", secs(2*time.Hour))), "hour"},
 		{"JTI app: exp 2 h after now, no iat", sign(t, jwt.SigningMethodHS256, []byte(jtiApp.ClientSecret), claims(jtiApp, "jti", "j-4", "iat", nil, "exp", secs(2*time.Hour))), "hour"},
@@ -209,6 +213,35 @@ func TestVerifyStorageFailure(t *testing.T) {
 			_, err := c.v.Verify(context.Background(), c.token)
 			if !errors.Is(err, down) || errors.Is(err, ErrInvalidToken) {
 				t.Fatalf("error %v, want the storage error and not ErrInvalidToken", err)
+			}
+		})
+	}
+}
+
+// TestVerifyNeverAsksStorageAboutInvalidIDs: ids that no app can have (a NUL, 129 characters)
+// are refused as invalid tokens before storage is asked; PostgreSQL would fail on a NUL, which
+// would turn a client's bad token into a 503.
+func TestVerifyNeverAsksStorageAboutInvalidIDs(t *testing.T) {
+	_, jtiApp, _ := testApps(t)
+	refuses := errors.New("storage cannot hold this")
+	cases := []struct {
+		name  string
+		v     *Verifier
+		token string
+	}{
+		{"appId with a NUL", NewVerifier(appMap{err: refuses}, &jtiSet{}, func() time.Time { return now }),
+			sign(t, jwt.SigningMethodHS256, []byte("k"), jwt.MapClaims{"appId": "cs-\x00"})},
+		{"appId of 129 characters", NewVerifier(appMap{err: refuses}, &jtiSet{}, func() time.Time { return now }),
+			sign(t, jwt.SigningMethodHS256, []byte("k"), jwt.MapClaims{"appId": strings.Repeat("c", 129)})},
+		{"jti with a NUL", NewVerifier(appMap{apps: map[string]App{jtiApp.ClientID: jtiApp}}, &jtiSet{err: refuses}, func() time.Time { return now }),
+			sign(t, jwt.SigningMethodHS256, []byte(jtiApp.ClientSecret), jwt.MapClaims{"appId": jtiApp.ClientID, "jti": "j\x00", "exp": now.Add(time.Minute).Unix()})},
+		{"jti of 129 characters", NewVerifier(appMap{apps: map[string]App{jtiApp.ClientID: jtiApp}}, &jtiSet{err: refuses}, func() time.Time { return now }),
+			sign(t, jwt.SigningMethodHS256, []byte(jtiApp.ClientSecret), jwt.MapClaims{"appId": jtiApp.ClientID, "jti": strings.Repeat("j", 129), "exp": now.Add(time.Minute).Unix()})},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if _, err := c.v.Verify(context.Background(), c.token); !errors.Is(err, ErrInvalidToken) {
+				t.Fatalf("error %v, want ErrInvalidToken without asking storage", err)
 			}
 		})
 	}
