@@ -29,6 +29,9 @@ const (
 	DefaultStream  = "INTENTRT_EVENTS"
 	DefaultPrefix  = "intentrt.events"
 	DefaultDurable = "intentrt"
+	// StreamMaxAge is how long a stream created by intentrt keeps messages, acknowledged or
+	// not: long enough to replay a week into a rebuilt database, short enough to bound disk.
+	StreamMaxAge = 7 * 24 * time.Hour
 )
 
 // Submitter durably stores a batch (an *ingest.Committer).
@@ -152,12 +155,20 @@ func (c *Consumer) consume(ctx context.Context, msgs chan<- jetstream.Msg, ready
 	}
 	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if _, err := js.CreateOrUpdateStream(sctx, jetstream.StreamConfig{
-		Name:     c.opts.Stream,
-		Subjects: []string{c.opts.Prefix + ".>"},
-		Storage:  jetstream.FileStorage,
-	}); err != nil {
-		return fmt.Errorf("ensure stream %s: %w", c.opts.Stream, err)
+	// A stream the operator created (replicas, retention, limits of their choosing) is used as
+	// it is; only a missing one is created, with defaults fit for one server.
+	if _, err := js.Stream(sctx, c.opts.Stream); errors.Is(err, jetstream.ErrStreamNotFound) {
+		_, err = js.CreateStream(sctx, jetstream.StreamConfig{
+			Name:     c.opts.Stream,
+			Subjects: []string{c.opts.Prefix + ".>"},
+			Storage:  jetstream.FileStorage,
+			MaxAge:   StreamMaxAge,
+		})
+		if err != nil && !errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) { // another node was first
+			return fmt.Errorf("create stream %s: %w", c.opts.Stream, err)
+		}
+	} else if err != nil {
+		return fmt.Errorf("look up stream %s: %w", c.opts.Stream, err)
 	}
 	cons, err := js.CreateOrUpdateConsumer(sctx, c.opts.Stream, jetstream.ConsumerConfig{
 		Durable:       c.opts.Durable,
