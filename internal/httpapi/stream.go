@@ -282,6 +282,9 @@ type sseWriter struct {
 	replayed map[uint64]struct{}
 }
 
+// maxReplayTracked bounds the sessions a response remembers having replayed (~50 bytes each).
+const maxReplayTracked = 200_000
+
 func sessionHash(id string) uint64 {
 	f := fnv.New64a()
 	f.Write([]byte(id))
@@ -303,7 +306,11 @@ func (s *sseWriter) replayKind(ch session.Change) session.ChangeKind {
 	if s.replayed == nil {
 		s.replayed = map[uint64]struct{}{}
 	}
-	s.replayed[k] = struct{}{}
+	// Bounded memory for a client that replays a huge backlog: past the bound, a session
+	// updated while it is being replayed may be named "session" twice (its data is right).
+	if len(s.replayed) < maxReplayTracked {
+		s.replayed[k] = struct{}{}
+	}
 	return session.ChangeCompleted
 }
 
