@@ -191,6 +191,11 @@ func TestOpenAPIDocumentValid(t *testing.T) {
 		"/readyz":                                           {"GET"},
 		"/metrics":                                          {"GET"},
 		"/api/openapi.yaml":                                 {"GET"},
+		"/":                                                 {"GET"},
+		"/ui/assets/{name}":                                 {"GET"},
+		"/ui/api/session":                                   {"GET", "POST", "DELETE"},
+		"/ui/api/bots/{botId}/sessions":                     {"GET"},
+		"/ui/api/bots/{botId}/stream":                       {"GET"},
 	}
 	for path, methods := range want {
 		item := doc.Paths.Value(path)
@@ -207,7 +212,7 @@ func TestOpenAPIDocumentValid(t *testing.T) {
 	if n := doc.Paths.Len(); n != len(want) {
 		t.Errorf("the document has %d paths, the server serves %d: %v", n, len(want), doc.Paths.InMatchingOrder())
 	}
-	for _, name := range []string{"korAuth", "bearerAuth"} {
+	for _, name := range []string{"korAuth", "bearerAuth", "dashboardCookie"} {
 		if doc.Components.SecuritySchemes[name] == nil {
 			t.Errorf("the document lacks security scheme %s", name)
 		}
@@ -345,6 +350,7 @@ func TestOpenAPIScenario(t *testing.T) {
 	a.visit("404 body", "Error", body)
 
 	a.stream(bot, acct, rw)
+	a.dashboard(bot, acct, rw)
 	a.driftIsCaught(readPath, hdr(rw, acct))
 }
 
@@ -359,37 +365,91 @@ func (a *apiChecker) stream(bot, acct string, app testserver.CreatedApp) {
 	a.do(apiCall{name: "stream other account", method: "GET", path: path, headers: map[string]string{"auth": app.Token(t), "accountId": "acct-other"}, status: 403})
 
 	c := apiCall{name: "stream", method: "GET", path: path, headers: map[string]string{"auth": app.Token(t), "accountId": acct, "Accept": "text/event-stream"}, status: 200}
+	data := a.openStream(c, func() {
+		a.s.Ingest(t, app.Token(t), acct, bot, `[{"type":"session.completed","sessionId":"s-live","channel":"rtm","startTime":"2026-11-24T13:00:00Z","endTime":"2026-11-24T13:00:09Z","status":"completed"}]`)
+	}, `"s-live"`)
+	a.visit("stream event data", "Session", []byte(data))
+}
+
+// openStream opens a stream, calls started once the 200 has come, reads until a data line
+// containing want (or, with want empty, the first line), then validates the response as read
+// so far and returns that data line.
+func (a *apiChecker) openStream(c apiCall, started func(), want string) string {
+	t := a.t
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	req := a.request(c).WithContext(ctx)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := http.DefaultClient.Do(a.request(c).WithContext(ctx))
 	if err != nil {
-		t.Fatalf("stream: %v", err)
+		t.Fatalf("%s: %v", c.name, err)
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != 200 {
+	if resp.StatusCode != c.status {
 		b, _ := io.ReadAll(resp.Body)
-		t.Fatalf("stream: %d %s", resp.StatusCode, b)
+		t.Fatalf("%s: %d %s", c.name, resp.StatusCode, b)
 	}
-	a.s.Ingest(t, app.Token(t), acct, bot, `[{"type":"session.completed","sessionId":"s-live","channel":"rtm","startTime":"2026-11-24T13:00:00Z","endTime":"2026-11-24T13:00:09Z","status":"completed"}]`)
-	// Read until the live session's event is complete (the stream may first replay or send
-	// heartbeats).
+	if started != nil {
+		started()
+	}
+	// The stream may first send its retry line, replay or heartbeats.
 	var got bytes.Buffer
 	var data string
 	rd := bufio.NewReader(resp.Body)
-	for data == "" {
+	for {
 		line, err := rd.ReadString('\n')
 		got.WriteString(line)
 		if err != nil {
-			t.Fatalf("stream ended before the live session: %v\n%s", err, got.String())
+			t.Fatalf("%s: the stream ended before %s: %v\n%s", c.name, want, err, got.String())
 		}
-		if d, ok := strings.CutPrefix(strings.TrimRight(line, "\r\n"), "data: "); ok && strings.Contains(d, `"s-live"`) {
+		if want == "" {
+			break
+		}
+		if d, ok := strings.CutPrefix(strings.TrimRight(line, "\r\n"), "data: "); ok && strings.Contains(d, want) {
 			data = d
+			break
 		}
 	}
 	cancel()
 	a.validate(c, resp.StatusCode, resp.Header, got.Bytes())
-	a.visit("stream event data", "Session", []byte(data))
+	return data
+}
+
+// dashboard drives the dashboard's page and JSON routes through a sign-in with the app's
+// credentials, the cookie it sets, and a sign-out.
+func (a *apiChecker) dashboard(bot, acct string, app testserver.CreatedApp) {
+	t := a.t
+	a.do(apiCall{name: "dashboard page", method: "GET", path: "/", status: 200})
+	a.do(apiCall{name: "dashboard asset", method: "GET", path: "/ui/assets/app.js", status: 200})
+	a.do(apiCall{name: "dashboard missing asset", method: "GET", path: "/ui/assets/nothing.js", status: 404})
+	creds := fmt.Sprintf(`{"accountId":%q,"clientId":%q,"clientSecret":%q}`, acct, app.ClientID, app.ClientSecret)
+	jsonCSRF := map[string]string{"Content-Type": "application/json", "X-Intentrt-Csrf": "1"}
+	a.do(apiCall{name: "dashboard sign-in without csrf", method: "POST", path: "/ui/api/session", headers: map[string]string{"Content-Type": "application/json"}, body: creds, status: 403, docRejects: true})
+	a.do(apiCall{name: "dashboard sign-in wrong secret", method: "POST", path: "/ui/api/session", headers: jsonCSRF,
+		body: fmt.Sprintf(`{"accountId":%q,"clientId":%q,"clientSecret":"wrong"}`, acct, app.ClientID), status: 401})
+	a.do(apiCall{name: "dashboard sign-in extra field", method: "POST", path: "/ui/api/session", headers: jsonCSRF,
+		body: fmt.Sprintf(`{"accountId":%q,"clientId":%q,"clientSecret":"x","remember":true}`, acct, app.ClientID), status: 400, docRejects: true})
+	h, _ := a.do(apiCall{name: "dashboard sign-in", method: "POST", path: "/ui/api/session", headers: jsonCSRF, body: creds, status: 200})
+	var cookie string
+	for _, c := range (&http.Response{Header: h}).Cookies() {
+		if c.Name == "intentrt_session" {
+			cookie = c.Name + "=" + c.Value
+		}
+	}
+	if cookie == "" {
+		t.Fatalf("dashboard sign-in set no intentrt_session cookie: %v", h)
+	}
+	withCookie := map[string]string{"Cookie": cookie}
+	a.do(apiCall{name: "dashboard whoami", method: "GET", path: "/ui/api/session", headers: withCookie, status: 200})
+	a.do(apiCall{name: "dashboard whoami signed out", method: "GET", path: "/ui/api/session", status: 401})
+	_, body := a.do(apiCall{name: "dashboard sessions", method: "GET", path: "/ui/api/bots/" + bot + "/sessions?limit=3", headers: withCookie, status: 200})
+	var recent struct{ Sessions []map[string]any }
+	if err := json.Unmarshal(body, &recent); err != nil || len(recent.Sessions) != 3 {
+		t.Errorf("dashboard sessions: %s (%v)", body, err)
+	}
+	a.do(apiCall{name: "dashboard sessions bad limit", method: "GET", path: "/ui/api/bots/" + bot + "/sessions?limit=0", headers: withCookie, status: 400, docRejects: true})
+	a.do(apiCall{name: "dashboard sessions other bot", method: "GET", path: "/ui/api/bots/st-elsewhere/sessions", headers: withCookie, status: 403})
+	a.openStream(apiCall{name: "dashboard stream", method: "GET", path: "/ui/api/bots/" + bot + "/stream", headers: withCookie, status: 200}, nil, "")
+	a.do(apiCall{name: "dashboard sign-out", method: "DELETE", path: "/ui/api/session", headers: map[string]string{"X-Intentrt-Csrf": "1", "Cookie": cookie}, status: 204})
 }
 
 // visit validates a JSON body against a component schema.
