@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/base64"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -310,5 +311,26 @@ func TestCrossAccountIsolation(t *testing.T) {
 				t.Fatalf("answers differ:\n%s\n%s", m1, m2)
 			}
 		})
+	}
+}
+
+// TestJTIReplayAfterRestart: used token ids are stored, so a restart does not reopen a replay.
+func TestJTIReplayAfterRestart(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "jti.db")
+	s := testserver.StartDB(t, db)
+	app := s.CreateApp(t, testserver.AppSpec{Account: "acct-jti", Bots: []string{"st-jti"}, EnforceJTI: true})
+	tok := app.Token(t) // carries a jti and a one-hour exp
+	h := testserver.Headers(tok, "acct-jti")
+	if resp, body := s.Do(t, http.MethodPost, readPath("st-jti"), h, ""); resp.StatusCode != http.StatusOK {
+		t.Fatalf("first use: %d %s", resp.StatusCode, body)
+	}
+	if err := s.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	s2 := testserver.StartDB(t, db)
+	resp, body := s2.Do(t, http.MethodPost, readPath("st-jti"), h, "")
+	wantError(t, resp, body, http.StatusUnauthorized, "jti")
+	if resp, body := s2.Do(t, http.MethodPost, readPath("st-jti"), testserver.Headers(app.Token(t), "acct-jti"), ""); resp.StatusCode != http.StatusOK {
+		t.Fatalf("a fresh jti after the restart: %d %s", resp.StatusCode, body)
 	}
 }
