@@ -77,8 +77,9 @@ func TestCrashDurability(t *testing.T) {
 	srv := startIntentrt(t, bin, db, dir)
 	load.verify(t, srv.url)
 
-	// SIGTERM under load: in-flight requests finish, the process exits 0, nothing acknowledged
-	// is lost.
+	// SIGTERM under load, with a live stream open: in-flight requests finish, the stream ends
+	// rather than holding the shutdown, the process exits 0, nothing acknowledged is lost.
+	stream := openCrashStream(t, srv.url, token)
 	load.run(t, srv.url, 300+time.Duration(rand.IntN(500))*time.Millisecond, func() {
 		if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 			t.Fatalf("sigterm: %v", err)
@@ -87,6 +88,11 @@ func TestCrashDurability(t *testing.T) {
 			t.Fatalf("after SIGTERM the server exited with %v; logs:\n%s", err, srv.logs())
 		}
 	})
+	select {
+	case <-stream:
+	case <-time.After(5 * time.Second):
+		t.Errorf("the live stream is still open after the server exited")
+	}
 	if !strings.Contains(srv.logs(), "stopped") {
 		t.Errorf("no clean-stop log line after SIGTERM; logs:\n%s", tail(srv.logs(), 20))
 	}
@@ -96,6 +102,36 @@ func TestCrashDurability(t *testing.T) {
 	if n < crashProducers*crashBatch {
 		t.Fatalf("only %d sessions were acknowledged: the load did not run", n)
 	}
+}
+
+// openCrashStream opens the live stream of a bot and reads its first line; the returned channel
+// is closed when the stream ends.
+func openCrashStream(t *testing.T, url, token string) <-chan struct{} {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url+"/api/public/bot/st-c0/intentrealtimedata/stream", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("auth", token)
+	req.Header.Set("accountId", crashAccount)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("stream: %v", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("stream: %d", resp.StatusCode)
+	}
+	rd := bufio.NewReader(resp.Body)
+	if _, err := rd.ReadString('\n'); err != nil {
+		t.Fatalf("stream: %v", err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer resp.Body.Close()
+		_, _ = io.Copy(io.Discard, rd)
+	}()
+	return done
 }
 
 // buildIntentrt builds the real binary from the module root into dir.
