@@ -2,8 +2,12 @@ package postgres_test
 
 import (
 	"context"
+	"errors"
+	"net"
 	"testing"
+	"time"
 
+	"github.com/intentrt/intentrt/internal/session"
 	"github.com/intentrt/intentrt/internal/store"
 	"github.com/intentrt/intentrt/internal/store/postgres"
 	"github.com/intentrt/intentrt/internal/store/postgres/pgtest"
@@ -25,4 +29,49 @@ func TestConformance(t *testing.T) {
 		}
 		return s
 	})
+}
+
+// TestUnreachableIsUnavailable: a database that cannot be reached is store.ErrUnavailable (a 503
+// that tells clients to retry), never an unclassified error (a 500).
+func TestUnreachableIsUnavailable(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	_, err = postgres.Open(context.Background(), "postgres://postgres@"+addr+"/none?sslmode=disable", postgres.Options{})
+	if !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("open on a closed port: %v, want ErrUnavailable", err)
+	}
+}
+
+// TestClosedIsUnavailable: every operation of a store whose connections are gone reports
+// ErrUnavailable.
+func TestClosedIsUnavailable(t *testing.T) {
+	ctx := context.Background()
+	s, err := postgres.Open(ctx, pgtest.DSN(t), postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	checks := map[string]error{
+		"ping": s.Ping(ctx),
+		"apply": func() error {
+			_, _, err := s.Apply(ctx, []store.Batch{{Account: "a", Bot: "b"}})
+			return err
+		}(),
+		"latest": func() error { _, err := s.Latest(ctx, session.Query{Account: "a", Bot: "b"}); return err }(),
+		"head":   func() error { _, err := s.Head(ctx); return err }(),
+		"app":    func() error { _, err := s.App(ctx, "cs-x"); return err }(),
+		"jti":    s.UseJTI(ctx, "c", "j", time.Now()),
+	}
+	for name, err := range checks {
+		if !errors.Is(err, store.ErrUnavailable) {
+			t.Errorf("%s on a closed store: %v, want ErrUnavailable", name, err)
+		}
+	}
 }
