@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -164,8 +165,25 @@ func parseReadBody(r *http.Request) (session.Query, error) {
 	if !q.From.IsZero() && !q.To.IsZero() && !q.From.Before(q.To) {
 		return q, fmt.Errorf("from must be before to")
 	}
+	// Storage compares unix nanoseconds, which wrap around outside 1678-2262; every stored
+	// session lies within 1970-2262, so bounds beyond that range are pulled in to its edges.
+	for _, t := range []*time.Time{&q.From, &q.To} {
+		switch {
+		case t.IsZero():
+		case t.Before(epoch):
+			*t = epoch
+		case t.After(lastNano):
+			*t = lastNano
+		}
+	}
 	return q, nil
 }
+
+// epoch and lastNano bound the instants storage can hold (session times are refused outside).
+var (
+	epoch    = time.Unix(0, 0).UTC()
+	lastNano = time.Unix(0, math.MaxInt64).UTC()
+)
 
 // jsonKind names a Go type the way a client writing JSON thinks of it; Go's own names
 // ("[]string", "httpapi.readBody") mean nothing to a client.
