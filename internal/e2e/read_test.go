@@ -546,6 +546,10 @@ func TestReadBody(t *testing.T) {
 		{"to exclusive", `{"to":"` + day(12, 0) + `"}`, []string{"b", "a"}},
 		{"from and to", `{"from":"` + day(11, 0) + `","to":"` + day(13, 0) + `"}`, []string{"c", "b"}},
 		{"from with an offset", `{"from":"2025-05-01T17:30:00+05:30"}`, []string{"e", "d", "c"}},
+		{"to far in the future", `{"to":"2300-01-01T00:00:00Z"}`, all},
+		{"from far in the past", `{"from":"1600-01-01T00:00:00Z"}`, all},
+		{"from far in the future", `{"from":"2300-01-01T00:00:00Z"}`, []string{}},
+		{"to far in the past", `{"to":"1600-01-01T00:00:00Z"}`, []string{}},
 		{"limit with filter", `{"limit":1,"channels":["korevg"]}`, []string{"e"}},
 	}
 	for _, f := range filters {
