@@ -57,7 +57,9 @@ type createdApp struct {
 	EnforceJTI   bool     `json:"enforceJti"`
 }
 
-func TestAppsCreateListRevoke(t *testing.T) {
+// TestCLIAppsCreateListRevoke checks the app life cycle: create prints the id and the secret,
+// list never shows a secret, revoke marks the app, and revoking an unknown id says so.
+func TestCLIAppsCreateListRevoke(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "apps.db")
 	out := mustRun(t, nil, "apps", "create", "--db", db, "--account", "acct1", "--bot", "st-1", "--bot", "st-2",
 		"--scope", "SmartAssist Analytics", "--scope", "Session Ingest", "--enforce-jti")
@@ -120,8 +122,8 @@ func TestAppsCreateListRevoke(t *testing.T) {
 	}
 }
 
-// TestUsageErrors checks that every mistake in a command line exits 2 and says what is wrong.
-func TestUsageErrors(t *testing.T) {
+// TestCLIUsageErrors checks that every mistake in a command line exits 2 and says what is wrong.
+func TestCLIUsageErrors(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "usage.db")
 	for _, tc := range []struct {
 		args []string
@@ -165,9 +167,9 @@ func TestUsageErrors(t *testing.T) {
 	}
 }
 
-// TestToken checks that "intentrt token" prints a JWT that verifies with the secret, for each
+// TestCLIToken checks that "intentrt token" prints a JWT that verifies with the secret, for each
 // algorithm and option.
-func TestToken(t *testing.T) {
+func TestCLIToken(t *testing.T) {
 	const id, secret = "cs-6f1c2a9e-4b7d-4e3a-9c1f-2d8e7a6b5c4d", "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA"
 	for _, tc := range []struct {
 		name    string
@@ -243,7 +245,9 @@ func migrate(t *testing.T, env map[string]string, args ...string) (now, was int)
 	return now, was
 }
 
-func TestMigrateFreshAndIdempotent(t *testing.T) {
+// TestCLIMigrateFreshAndIdempotent checks that migrate builds a new database, reports its
+// version, and changes nothing when run again.
+func TestCLIMigrateFreshAndIdempotent(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "m.db")
 	now, was := migrate(t, nil, "--db", db)
 	if now < 1 || was != 0 {
@@ -257,9 +261,9 @@ func TestMigrateFreshAndIdempotent(t *testing.T) {
 	mustRun(t, nil, "apps", "create", "--db", db, "--account", "a", "--all-bots", "--scope", "Session Ingest")
 }
 
-// TestEnvDB checks that INTENTRT_DB stands for --db in every subcommand that touches storage,
+// TestCLIEnvDB checks that INTENTRT_DB stands for --db in every subcommand that touches storage,
 // and that the flag wins over it.
-func TestEnvDB(t *testing.T) {
+func TestCLIEnvDB(t *testing.T) {
 	dir := t.TempDir()
 	envDB, flagDB := filepath.Join(dir, "env.db"), filepath.Join(dir, "flag.db")
 	env := map[string]string{"INTENTRT_DB": envDB}
@@ -311,10 +315,10 @@ func TestEnvDB(t *testing.T) {
 	}
 }
 
-// TestServeRefusesOlderSchema simulates a database left by an older binary (the record of its
+// TestCLIServeRefusesOlderSchema simulates a database left by an older binary (the record of its
 // highest migration deleted) and checks that serve refuses it and names the fix. On SQLite this needs a binary with at least two
 // migrations; PostgreSQL (INTENTRT_TEST_POSTGRES) has them.
-func TestServeRefusesOlderSchema(t *testing.T) {
+func TestCLIServeRefusesOlderSchema(t *testing.T) {
 	t.Run("sqlite", func(t *testing.T) {
 		db := filepath.Join(t.TempDir(), "old.db")
 		want, _ := migrate(t, nil, "--db", db)
