@@ -109,7 +109,7 @@ func Start(ctx context.Context, opts Options) (*Consumer, error) {
 }
 
 // Close stops taking messages, waits for those being committed, and disconnects. Messages
-// fetched but not yet committed are redelivered to another node after their ack wait.
+// already pulled but not started are negative-acked, so another node takes them at once.
 func (c *Consumer) Close() {
 	c.cancel()
 	<-c.done
@@ -184,7 +184,10 @@ func (c *Consumer) consume(ctx context.Context, msgs chan<- jetstream.Msg, ready
 	if err != nil {
 		return fmt.Errorf("subscribe: %w", err)
 	}
-	stop := context.AfterFunc(ctx, it.Stop)
+	// On shutdown, drain rather than stop: the messages already pulled are still handed out
+	// below and either committed or negative-acked, so another node takes them at once instead
+	// of after the ack wait.
+	stop := context.AfterFunc(ctx, it.Drain)
 	defer stop()
 	defer it.Stop()
 	c.opts.Logger.Info("nats: consuming", "stream", c.opts.Stream, "subjects", c.opts.Prefix+".>", "durable", c.opts.Durable)
