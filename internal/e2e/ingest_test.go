@@ -407,3 +407,42 @@ func TestIngestConcurrentProducers(t *testing.T) {
 		}
 	}
 }
+
+// TestIDRule: every id in the path, header or body is 1-128 printable characters, else a 400.
+func TestIDRule(t *testing.T) {
+	e := newAPIEnv(t)
+	long := strings.Repeat("机", 128) // 128 characters, 384 bytes
+	ok := []struct{ name, bot, sessionID string }{
+		{"bot with a space", "st%20bot", "s"},
+		{"bot of 128 characters", long, "s"},
+		{"sessionId of 128 characters", "st-ids", long},
+	}
+	for _, c := range ok {
+		t.Run("accepted: "+c.name, func(t *testing.T) {
+			e.ingest(t, c.bot, fmt.Sprintf(`[{"type":"session.completed","sessionId":%q,"channel":"rtm","startTime":"2024-01-06T14:00:00Z","endTime":"2024-01-06T14:00:01Z","status":"error"}]`, c.sessionID))
+			ss := e.sessions(t, c.bot, "")
+			if len(ss) != 1 || ss[0].SessionID != c.sessionID {
+				t.Fatalf("read back %+v", ss)
+			}
+		})
+	}
+	bad := []struct{ name, bot, body, part string }{
+		{"bot with a newline", "st%0Abot", `[]`, "botId"},
+		{"bot of 129 characters", long + "x", `[]`, "botId"},
+		{"channel of 129 characters", "st-ids", `[{"type":"session.started","sessionId":"s","time":"2024-01-06T14:00:00Z","channel":"` + strings.Repeat("c", 129) + `"}]`, "channel"},
+		{"channel with a control character", "st-ids", `[{"type":"session.started","sessionId":"s","time":"2024-01-06T14:00:00Z","channel":"r\u0001tm"}]`, "channel"},
+		{"deflectedTo of 129 characters", "st-ids", `[{"type":"session.ended","sessionId":"s","time":"2024-01-06T14:00:00Z","status":"error","deflectedTo":"` + strings.Repeat("d", 129) + `"}]`, "deflectedTo"},
+		{"eventId of 129 characters", "st-ids", `[{"type":"session.ended","eventId":"` + strings.Repeat("e", 129) + `","sessionId":"s","time":"2024-01-06T14:00:00Z","status":"error"}]`, "eventId"},
+	}
+	for _, c := range bad {
+		t.Run("400: "+c.name, func(t *testing.T) {
+			resp, b := e.post(t, c.bot, "application/json", c.body)
+			wantError(t, resp, b, http.StatusBadRequest, c.part)
+		})
+	}
+	t.Run("400: accountId not UTF-8", func(t *testing.T) {
+		// (Go's client will not send a control character in a header; a byte that is not UTF-8 it will.)
+		resp, b := e.s.Do(t, http.MethodPost, readPath("st-ids"), testserver.Headers(e.app.Token(t), "acct\xff"), "")
+		wantError(t, resp, b, http.StatusBadRequest, "accountId")
+	})
+}
