@@ -115,6 +115,7 @@ func runServe(ctx context.Context, args []string, getenv Env, stdout, stderr io.
 
 	m := metrics.New()
 	broker := live.NewBroker()
+	m.SetStreamSubscribers(broker.Subscribers)
 	var publisher ingest.Publisher = broker
 	feedCtx, stopFeed := context.WithCancel(ctx)
 	defer stopFeed()
@@ -123,7 +124,7 @@ func runServe(ctx context.Context, args []string, getenv Env, stdout, stderr io.
 			return err
 		}
 	}
-	committer := ingest.NewCommitter(db, ingest.Options{Publisher: publisher, Observer: ingest.Observer{Commit: m.ObserveCommit}})
+	committer := ingest.NewCommitter(db, ingest.Options{Publisher: publisher, Observer: ingest.Observer{Commit: m.ObserveCommit, Visible: m.ObserveVisible}})
 	// The cache's lifetime bounds how long a revoked app keeps working: the contract allows 5 s.
 	apps := auth.NewAppCache(appLookup(db), 2*time.Second)
 	verifier := auth.NewVerifier(apps, jtiRecorder{db}, nil)

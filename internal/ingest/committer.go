@@ -30,6 +30,9 @@ type Publisher interface {
 // Observer is told of each commit, for metrics. Any field may be nil.
 type Observer struct {
 	Commit func(batches, events int, took time.Duration, err error)
+	// Visible is told, for each batch committed, how long it took from Submit to its changes
+	// being committed and published: the ingest-to-visible lag.
+	Visible func(lag time.Duration)
 }
 
 // Options tune the committer.
@@ -43,6 +46,7 @@ type Options struct {
 type request struct {
 	batch store.Batch
 	reply chan reply
+	at    time.Time // when Submit was called
 }
 
 type reply struct {
@@ -74,7 +78,7 @@ func NewCommitter(db Applier, opts Options) *Committer {
 // Submit stores the batch and returns once it is durably committed. If ctx ends first the
 // batch may still be committed: producers retry, and idempotency makes that harmless.
 func (c *Committer) Submit(ctx context.Context, b store.Batch) (store.Result, error) {
-	req := request{batch: b, reply: make(chan reply, 1)}
+	req := request{batch: b, reply: make(chan reply, 1), at: time.Now()}
 	c.mu.RLock()
 	if c.closed {
 		c.mu.RUnlock()
@@ -150,6 +154,11 @@ func (c *Committer) commit(group []request, events int) {
 	}
 	if err == nil && c.opts.Publisher != nil && len(changes) > 0 {
 		c.opts.Publisher.Publish(changes)
+	}
+	if err == nil && c.opts.Observer.Visible != nil {
+		for _, r := range group {
+			c.opts.Observer.Visible(time.Since(r.at))
+		}
 	}
 	for i, r := range group {
 		if err != nil {

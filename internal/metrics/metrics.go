@@ -3,6 +3,7 @@
 package metrics
 
 import (
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -24,7 +25,41 @@ type Metrics struct {
 	// NATSMessages counts JetStream messages by outcome: committed, invalid (terminated, never
 	// redelivered) and retried (storage failed; redelivered later).
 	NATSMessages *prometheus.CounterVec
+	// VisibleLag is, per ingested batch, the time from its arrival at the committer to its
+	// commit being readable through the read API and handed to the stream.
+	VisibleLag prometheus.Histogram
+
+	streamSubscribers gaugeHook
+	natsPending       gaugeHook
 }
+
+// gaugeHook is a gauge whose value another package supplies when it is ready to: the function
+// is read at each scrape, and the gauge is 0 until one is set.
+type gaugeHook struct {
+	f atomic.Pointer[func() float64]
+}
+
+func (g *gaugeHook) set(f func() float64) { g.f.Store(&f) }
+
+func (g *gaugeHook) value() float64 {
+	if f := g.f.Load(); f != nil {
+		return (*f)()
+	}
+	return 0
+}
+
+// SetStreamSubscribers makes the intentrt_stream_subscribers gauge report n() at each scrape
+// (the live broker's count of open subscriptions: streams and dashboards).
+func (m *Metrics) SetStreamSubscribers(n func() int) {
+	m.streamSubscribers.set(func() float64 { return float64(n()) })
+}
+
+// SetNATSPending makes the intentrt_nats_consumer_pending_messages gauge report n() at each
+// scrape: the messages of the JetStream consumer not yet delivered to this server, its lag.
+func (m *Metrics) SetNATSPending(n func() float64) { m.natsPending.set(n) }
+
+// ObserveVisible records how long an ingested batch took to become visible.
+func (m *Metrics) ObserveVisible(lag time.Duration) { m.VisibleLag.Observe(lag.Seconds()) }
 
 // New registers every collector on a fresh registry.
 func New() *Metrics {
@@ -63,6 +98,17 @@ func New() *Metrics {
 			Name: "intentrt_nats_messages_total", Help: "NATS JetStream messages by outcome (committed, invalid, retried).",
 		}, []string{"outcome"}),
 	}
+	m.VisibleLag = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "intentrt_ingest_visible_lag_seconds", Help: "Time from an ingest batch's arrival at the committer to its sessions being readable and streamed.",
+		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+	})
+	streamSubs := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "intentrt_stream_subscribers", Help: "Open live subscriptions (streams and dashboards).",
+	}, m.streamSubscribers.value)
+	natsPending := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "intentrt_nats_consumer_pending_messages", Help: "Messages of the NATS JetStream consumer not yet delivered to this server (0 without --nats).",
+	}, m.natsPending.value)
+	reg.MustRegister(m.VisibleLag, streamSubs, natsPending)
 	reg.MustRegister(m.Requests, m.RequestDuration, m.Events, m.CommitBatches, m.CommitEvents, m.CommitDuration,
 		m.CommitErrors, m.RateLimited, m.NATSMessages,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
