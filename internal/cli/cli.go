@@ -10,6 +10,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Env reads an environment variable; tests pass a map lookup instead of os.Getenv.
@@ -102,6 +103,18 @@ func envInt(getenv Env, name string, def int) (int, error) {
 		return 0, &usageError{fmt.Sprintf("%s=%q: not a number", envName(name), v)}
 	}
 	return n, nil
+}
+
+func envDuration(getenv Env, name string, def time.Duration) (time.Duration, error) {
+	v := getenv(envName(name))
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, &usageError{fmt.Sprintf("%s=%q: not a duration (like 30s)", envName(name), v)}
+	}
+	return d, nil
 }
 
 // parse parses flags, turning flag errors into usage errors.

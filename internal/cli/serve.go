@@ -64,7 +64,11 @@ func parseServe(args []string, getenv Env, stderr io.Writer) (serveConfig, error
 	fs.IntVar(&c.maxEvents, "max-events", maxEvents, "most events in one ingest request (env INTENTRT_MAX_EVENTS)")
 	fs.StringVar(&c.logFormat, "log-format", envString(getenv, "log-format", "text"), "log format: text or json (env INTENTRT_LOG_FORMAT)")
 	level := fs.String("log-level", envString(getenv, "log-level", "info"), "log level: debug, info, warn, error (env INTENTRT_LOG_LEVEL)")
-	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long SIGTERM waits for requests in flight")
+	shutdown, err := envDuration(getenv, "shutdown-timeout", 30*time.Second)
+	if err != nil {
+		return c, err
+	}
+	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", shutdown, "how long SIGTERM waits for requests in flight (env INTENTRT_SHUTDOWN_TIMEOUT)")
 	natsFlags(fs, getenv, &c.nats)
 	if err := parse(fs, args); err != nil {
 		return c, err
