@@ -594,3 +594,52 @@ func TestReadBody(t *testing.T) {
 		})
 	}
 }
+
+// TestReadEscaping: values come back exactly as ingested, whatever characters they hold.
+func TestReadEscaping(t *testing.T) {
+	e := newAPIEnv(t)
+	odd := []string{`He said "hi" \ bye`, `<b>&amp;</b>`, "line\u2028sep\u2029para", "Réserver un vol ✈ 机票 😀", `{"json":[1]}`}
+	var events []string
+	for i, v := range odd {
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		events = append(events, fmt.Sprintf(`{"type":"session.completed","sessionId":"s-%d","channel":"rtm","ANI":%s,"DNI":%s,"userId":"u-%d","startTime":"2024-01-06T14:00:00Z","endTime":"2024-01-06T14:00:0%dZ","intents":[%s,"plain"],"status":"completed"}`,
+			i, b, b, i, i, b))
+	}
+	e.ingest(t, "st-esc", "["+strings.Join(events, ",")+"]")
+	resp, body := e.read(t, "st-esc", "")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	if !json.Valid(body) {
+		t.Fatalf("answer is not valid JSON: %s", body)
+	}
+	ss := decodeSessions(t, body)
+	if len(ss) != len(odd) {
+		t.Fatalf("%d sessions, want %d", len(ss), len(odd))
+	}
+	for i, v := range odd {
+		t.Run(fmt.Sprintf("value %d", i), func(t *testing.T) {
+			s := ss[len(odd)-1-i] // newest end first
+			if s.ANI != v || s.DNI != v || !reflect.DeepEqual(s.Intent, []string{v, "plain"}) {
+				t.Fatalf("got ANI %q DNI %q intents %q, want %q", s.ANI, s.DNI, s.Intent, v)
+			}
+		})
+	}
+	t.Run("ids with quotes, backslashes and unicode", func(t *testing.T) {
+		id := `q"\<&> ü 😀`
+		b, _ := json.Marshal(id)
+		e.ingest(t, "st-esc-id", fmt.Sprintf(`[{"type":"session.completed","sessionId":%s,"channel":"rtm","userId":%s,"startTime":"2024-01-06T14:00:00Z","endTime":"2024-01-06T14:00:01Z","status":"completed","deflectedTo":%s}]`, b, b, b))
+		ss := e.sessions(t, "st-esc-id", "")
+		if len(ss) != 1 || ss[0].SessionID != id || ss[0].UserID != id || ss[0].DeflectedTo == nil || *ss[0].DeflectedTo != strings.ToLower(id) {
+			t.Fatalf("got %+v, want ids %q", ss, id)
+		}
+	})
+	t.Run("HTML characters are not escaped", func(t *testing.T) {
+		if !bytes.Contains(body, []byte(`<b>&amp;</b>`)) {
+			t.Fatalf("answer escapes HTML characters: %s", body)
+		}
+	})
+}
