@@ -45,7 +45,8 @@ type Config struct {
 	Bots        int           // bots in the large database
 	FlatSmall   int           // sessions stored for the small side of the flatness comparison
 	FlatBig     int           // sessions stored for the large side (and every other figure)
-	Duration    time.Duration // length of each load phase
+	Duration    time.Duration // length of each load phase, split into Rounds interleaved slices
+	Rounds      int           // slices per phase, alternating the things compared
 	Concurrency int           // connections of the read runs
 	Batch       int           // events per request of the batched ingest run
 	BatchConns  int           // concurrent producers of the batched ingest run
@@ -60,12 +61,17 @@ const (
 	freshBot  = "st-bench-fresh"
 )
 
+// slice is the length of one measured slice: each phase is Rounds slices.
+func (c Config) slice() time.Duration {
+	return max(c.Duration/time.Duration(max(c.Rounds, 1)), 200*time.Millisecond)
+}
+
 // Run measures everything and returns the report.
 func Run(ctx context.Context, cfg Config, be Backend) (*Report, error) {
 	r := &Report{
 		Backend: be.Name, Cores: runtime.NumCPU(), Started: time.Now().UTC(),
 		Bots: cfg.Bots, FlatSmall: cfg.FlatSmall, FlatBig: cfg.FlatBig,
-		Duration: cfg.Duration.String(), Concurrency: cfg.Concurrency, Producers: cfg.Producers,
+		Duration: cfg.Duration.String(), Rounds: cfg.Rounds, Concurrency: cfg.Concurrency, Producers: cfg.Producers,
 		Batch: cfg.Batch, BatchConns: cfg.BatchConns,
 	}
 	logf := func(format string, args ...any) { fmt.Fprintf(cfg.Log, "bench: "+format+"\n", args...) }
@@ -75,17 +81,29 @@ func Run(ctx context.Context, cfg Config, be Backend) (*Report, error) {
 		return nil, err
 	}
 	defer big.close()
+	small, err := prepare(ctx, be, "small", min(cfg.Bots, max(cfg.FlatSmall/10, 1)), cfg.FlatSmall, logf)
+	if err != nil {
+		return nil, err
+	}
+	defer small.close()
 	srv, err := startChild(ctx, cfg.Exe, []string{"serve", "--addr", "127.0.0.1:0", "--db", big.dsn, "--rate-limit", "0"},
 		filepath.Join(cfg.Dir, "serve-big.log"))
 	if err != nil {
 		return nil, err
 	}
 	defer srv.Stop()
+	srvSmall, err := startChild(ctx, cfg.Exe, []string{"serve", "--addr", "127.0.0.1:0", "--db", small.dsn, "--rate-limit", "0"},
+		filepath.Join(cfg.Dir, "serve-small.log"))
+	if err != nil {
+		return nil, err
+	}
+	defer srvSmall.Stop()
 	h := authHeader(big.token, account)
-	readURL := srv.URL + "/api/public/bot/" + targetBot + "/intentrealtimedata"
+	const readPath = "/api/public/bot/" + targetBot + "/intentrealtimedata"
 
-	// 1. Read vs the ceiling, which answers the very bytes the read API answers.
-	answer, err := fetch(ctx, http.MethodPost, readURL, h)
+	// 1 and 4. Read on 1 M and on 1 k sessions, and the ceiling answering the very bytes the read
+	// API answers, in interleaved slices.
+	answer, err := fetch(ctx, http.MethodPost, srv.URL+readPath, h)
 	if err != nil {
 		return nil, err
 	}
@@ -97,13 +115,30 @@ func Run(ctx context.Context, cfg Config, be Backend) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	logf("read ceiling: bare net/http returning the same %d bytes, %d connections, %s", len(answer), cfg.Concurrency, cfg.Duration)
-	r.Ceiling = warmAttack(staticTarget(http.MethodPost, ceil.URL+"/api/public/bot/"+targetBot+"/intentrealtimedata", h, nil), cfg)
-	if err := ceil.Stop(); err != nil {
-		logf("ceiling server: %v", err)
+	defer ceil.Stop()
+	logf("read: ceiling (bare net/http, the same %d bytes), read API (JWT verified, %d sessions, bot with %d of %d stored), "+
+		"read API on %d stored; %d connections, %d interleaved rounds of %s each",
+		len(answer), session.DefaultLimit, big.targetSessions, cfg.FlatBig, cfg.FlatSmall, cfg.Concurrency, cfg.Rounds, cfg.slice())
+	targets := []vegeta.Targeter{
+		staticTarget(http.MethodPost, ceil.URL+readPath, h, nil),
+		staticTarget(http.MethodPost, srv.URL+readPath, h, nil),
+		staticTarget(http.MethodPost, srvSmall.URL+readPath, authHeader(small.token, account), nil),
 	}
-	logf("read API: JWT verified, %d sessions, bot with %d of %d stored sessions", session.DefaultLimit, big.targetSessions, cfg.FlatBig)
-	r.Read = warmAttack(staticTarget(http.MethodPost, readURL, h, nil), cfg)
+	reads := make([]series, len(targets))
+	for _, tr := range targets {
+		warm(tr, cfg.Concurrency)
+	}
+	for range cfg.Rounds {
+		for i, tr := range targets {
+			reads[i].run(tr, cfg.Concurrency, cfg.slice())
+		}
+	}
+	r.Ceiling, r.Read, r.ReadSmall = reads[0].load(), reads[1].load(), reads[2].load()
+	for _, c := range []*child{ceil, srvSmall} {
+		if err := c.Stop(); err != nil {
+			logf("stop: %v", err)
+		}
+	}
 
 	// 2. Batched ingest over HTTP vs the same rows applied straight to the store.
 	if err := measureBatched(ctx, r, cfg, big, srv.URL, h, logf); err != nil {
@@ -142,34 +177,9 @@ func Run(ctx context.Context, cfg Config, be Backend) (*Report, error) {
 	if err := srv.Stop(); err != nil {
 		logf("server: %v", err)
 	}
-
-	// 4. Flatness: the same read on a small database.
-	small, err := prepare(ctx, be, "small", min(cfg.Bots, max(cfg.FlatSmall/10, 1)), cfg.FlatSmall, logf)
-	if err != nil {
-		return nil, err
-	}
-	defer small.close()
-	srvSmall, err := startChild(ctx, cfg.Exe, []string{"serve", "--addr", "127.0.0.1:0", "--db", small.dsn, "--rate-limit", "0"},
-		filepath.Join(cfg.Dir, "serve-small.log"))
-	if err != nil {
-		return nil, err
-	}
-	defer srvSmall.Stop()
-	logf("read API on the small database: %d stored sessions", cfg.FlatSmall)
-	r.ReadSmall = warmAttack(staticTarget(http.MethodPost, srvSmall.URL+"/api/public/bot/"+targetBot+"/intentrealtimedata",
-		authHeader(small.token, account), nil), cfg)
-	if err := srvSmall.Stop(); err != nil {
-		logf("server: %v", err)
-	}
 	r.Finished = time.Now().UTC()
 	r.evaluate()
 	return r, nil
-}
-
-// warmAttack warms connections and caches for a second, then measures.
-func warmAttack(tr vegeta.Targeter, cfg Config) Load {
-	attack(tr, cfg.Concurrency, time.Second)
-	return attack(tr, cfg.Concurrency, cfg.Duration)
 }
 
 // fetch sends one request and returns the body of its 200.

@@ -22,9 +22,18 @@ type Load struct {
 	Errors     string  `json:"errors,omitempty"`
 }
 
-// attack drives targets with vegeta at the highest rate that concurrency workers reach (each
-// worker waits for its answer before sending again, as a connection-bound client does) for d.
-func attack(tr vegeta.Targeter, concurrency int, d time.Duration) Load {
+// series accumulates the slices of one measured target. The bench interleaves short slices of
+// the things it compares (ceiling, read on 1 M, read on 1 k, …) instead of running each once:
+// on a machine whose other load varies, each side then sees the same conditions.
+type series struct {
+	m   vegeta.Metrics
+	ok  uint64
+	dur time.Duration
+}
+
+// run drives tr with vegeta at the highest rate that concurrency workers reach (each worker
+// waits for its answer before sending again, as a connection-bound client does) for d.
+func (s *series) run(tr vegeta.Targeter, concurrency int, d time.Duration) {
 	c := uint64(concurrency)
 	a := vegeta.NewAttacker(
 		vegeta.Workers(c), vegeta.MaxWorkers(c),
@@ -32,24 +41,42 @@ func attack(tr vegeta.Targeter, concurrency int, d time.Duration) Load {
 		vegeta.KeepAlive(true), vegeta.Timeout(60*time.Second),
 		vegeta.MaxBody(1<<20),
 	)
-	var m vegeta.Metrics
+	start := time.Now()
 	for res := range a.Attack(tr, vegeta.ConstantPacer{}, d, "") {
-		m.Add(res)
+		s.m.Add(res)
+		if res.Code >= 200 && res.Code < 300 {
+			s.ok++
+		}
 	}
-	m.Close()
+	s.dur += time.Since(start)
+}
+
+// load summarises the slices: successful requests per second of time spent attacking, and the
+// latency quantiles over every request.
+func (s *series) load() Load {
+	s.m.Close()
 	l := Load{
-		Requests: m.Requests, Throughput: m.Throughput, Success: m.Success,
-		P50Ms: ms(m.Latencies.P50), P99Ms: ms(m.Latencies.P99), MeanMs: ms(m.Latencies.Mean),
+		Requests: s.m.Requests, Success: s.m.Success,
+		P50Ms: ms(s.m.Latencies.P50), P99Ms: ms(s.m.Latencies.P99), MeanMs: ms(s.m.Latencies.Mean),
 	}
-	if len(m.Errors) > 0 {
-		codes := make([]string, 0, len(m.StatusCodes))
-		for code, n := range m.StatusCodes {
+	if s.dur > 0 {
+		l.Throughput = float64(s.ok) / s.dur.Seconds()
+	}
+	if len(s.m.Errors) > 0 {
+		codes := make([]string, 0, len(s.m.StatusCodes))
+		for code, n := range s.m.StatusCodes {
 			codes = append(codes, fmt.Sprintf("%s×%d", code, n))
 		}
 		sort.Strings(codes)
-		l.Errors = strings.Join(codes, " ") + ": " + strings.Join(m.Errors[:min(3, len(m.Errors))], "; ")
+		l.Errors = strings.Join(codes, " ") + ": " + strings.Join(s.m.Errors[:min(3, len(s.m.Errors))], "; ")
 	}
 	return l
+}
+
+// warm runs tr for a second, unmeasured: connections, caches and the runtime settle.
+func warm(tr vegeta.Targeter, concurrency int) {
+	var s series
+	s.run(tr, concurrency, time.Second)
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

@@ -20,6 +20,7 @@ type Report struct {
 	FlatSmall   int       `json:"flatSmall"`
 	FlatBig     int       `json:"flatBig"`
 	Duration    string    `json:"phaseDuration"`
+	Rounds      int       `json:"rounds"`
 	Concurrency int       `json:"readConnections"`
 	Producers   int       `json:"producers"`
 	Batch       int       `json:"batch"`
@@ -102,7 +103,8 @@ func lat(l Load) string { return fmt.Sprintf("p50 %.2f ms, p99 %.2f ms", l.P50Ms
 
 // Print writes the table.
 func (r *Report) Print(w io.Writer) {
-	fmt.Fprintf(w, "\nintentrt bench — %s, %s stored sessions over %d bots, %s per phase\n", r.Backend, count(r.FlatBig), r.Bots, r.Duration)
+	fmt.Fprintf(w, "\nintentrt bench — %s, %s stored sessions over %d bots, %s per measured side in %d interleaved rounds\n",
+		r.Backend, count(r.FlatBig), r.Bots, r.Duration, r.Rounds)
 	fmt.Fprintf(w, "load generator: vegeta (library) in the bench process; server: intentrt serve --rate-limit 0 as a child process.\n")
 	fmt.Fprintf(w, "Generator and server share this machine's %d cores: every figure includes the generator's cost.\n\n", r.Cores)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)

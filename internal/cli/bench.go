@@ -30,7 +30,8 @@ func runBench(ctx context.Context, args []string, getenv Env, stdout, stderr io.
 	fs.IntVar(&cfg.Bots, "bots", 10_000, "bots in the large database")
 	fs.IntVar(&cfg.FlatSmall, "flat-small", 1000, "sessions stored for the small side of the flatness figure")
 	fs.IntVar(&cfg.FlatBig, "flat-big", 1_000_000, "sessions stored for the large side, on which every other figure is measured (10000000 for a long run)")
-	fs.DurationVar(&cfg.Duration, "duration", 10*time.Second, "length of each load phase")
+	fs.DurationVar(&cfg.Duration, "duration", 10*time.Second, "time measured for each side of each comparison")
+	fs.IntVar(&cfg.Rounds, "rounds", 5, "interleaved slices each comparison is split into, so that both sides see the same machine")
 	fs.IntVar(&cfg.Concurrency, "concurrency", 16, "connections of the read runs (the ceiling's too)")
 	fs.IntVar(&cfg.Batch, "batch", 1000, "events per request in the batched ingest run")
 	fs.IntVar(&cfg.BatchConns, "batch-producers", 4, "concurrent producers in the batched ingest run")
@@ -49,7 +50,7 @@ func runBench(ctx context.Context, args []string, getenv Env, stdout, stderr io.
 		return &usageError{fmt.Sprintf("bench: unexpected argument %q", fs.Arg(0))}
 	}
 	if cfg.Bots < 2 || cfg.FlatSmall < 1 || cfg.FlatBig < 1 || cfg.Duration <= 0 || cfg.Concurrency < 1 ||
-		cfg.Batch < 1 || cfg.BatchConns < 1 || cfg.Producers < 1 || cfg.Fresh < 1 {
+		cfg.Batch < 1 || cfg.BatchConns < 1 || cfg.Producers < 1 || cfg.Fresh < 1 || cfg.Rounds < 1 {
 		return &usageError{"bench: --bots must be ≥ 2, the other sizes ≥ 1 and --duration > 0"}
 	}
 	exe, err := os.Executable()
