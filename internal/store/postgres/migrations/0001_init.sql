@@ -2,10 +2,13 @@
 -- seq is the cursor of the latest visible change, NULL while the session is incomplete.
 -- The types are plain (TEXT, BIGINT, BOOLEAN) so that PostgreSQL-compatible distributed SQL
 -- databases accept the schema as it is.
+-- Ids compare bytewise (COLLATE "C"), as in SQLite: the read API breaks endTime ties by
+-- sessionId, and that order must not depend on the database's locale. It also keeps the
+-- indexes on ids free of locale-aware comparisons.
 CREATE TABLE sessions (
-    account       TEXT    NOT NULL,
-    bot           TEXT    NOT NULL,
-    session_id    TEXT    NOT NULL,
+    account       TEXT    COLLATE "C" NOT NULL,
+    bot           TEXT    COLLATE "C" NOT NULL,
+    session_id    TEXT    COLLATE "C" NOT NULL,
     channel       TEXT    NOT NULL DEFAULT '',
     ani           TEXT    NOT NULL DEFAULT '',
     dni           TEXT    NOT NULL DEFAULT '',
