@@ -120,8 +120,12 @@ func (s *Simulator) Run(ctx context.Context, interval time.Duration, submit func
 			ev := func(p plan, typ session.Type) session.Event {
 				return session.Event{Type: typ, SessionID: p.id, EventID: "demo-" + uuid.NewString(), Time: now}
 			}
-			p := s.newPlan(now, 3*time.Second)
+			// A real conversation lasts minutes; the demo cannot make a viewer wait that long, so
+			// its sessions are reported as having started a while ago (as a producer that sends
+			// the start late would), which gives realistic handling times.
+			p := s.newPlan(now.Add(-time.Duration(20+s.rnd.IntN(600))*time.Second), 3*time.Second)
 			e := ev(p, session.TypeStarted)
+			e.Time = p.start
 			e.Channel, e.ANI, e.DNI, e.UserID = p.channel, p.ani, p.dni, p.user
 			events = append(events, e)
 			inFlight = append(inFlight, &live{p: p})
