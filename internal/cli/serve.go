@@ -19,6 +19,7 @@ import (
 	"github.com/intentrt/intentrt/internal/live"
 	"github.com/intentrt/intentrt/internal/metrics"
 	"github.com/intentrt/intentrt/internal/ratelimit"
+	"github.com/intentrt/intentrt/internal/session"
 )
 
 // serveConfig is everything "serve" is configured with.
@@ -33,6 +34,7 @@ type serveConfig struct {
 	logFormat       string
 	logLevel        slog.Level
 	shutdownTimeout time.Duration
+	readCache       bool
 	nats            natsConfig
 }
 
@@ -70,6 +72,8 @@ func parseServe(args []string, getenv Env, stderr io.Writer) (serveConfig, error
 	}
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", shutdown, "how long SIGTERM waits for requests in flight (env INTENTRT_SHUTDOWN_TIMEOUT)")
 	natsFlags(fs, getenv, &c.nats)
+	fs.BoolVar(&c.readCache, "read-cache", !strings.EqualFold(envString(getenv, "read-cache", "true"), "false") && envString(getenv, "read-cache", "") != "0",
+		"serve repeated unfiltered reads of a bot from memory until a commit changes it; SQLite only (env INTENTRT_READ_CACHE=false turns it off)")
 	if err := parse(fs, args); err != nil {
 		return c, err
 	}
@@ -128,6 +132,12 @@ func runServe(ctx context.Context, args []string, getenv Env, stdout, stderr io.
 			return err
 		}
 	}
+	var readCache *httpapi.ReadCache
+	if _, shared := db.(changeListener); c.readCache && !shared {
+		// One node, the only writer: every commit passes here before its producer hears of it.
+		readCache = httpapi.NewReadCache(10_000)
+		publisher = publishers{readCache, publisher}
+	}
 	committer := ingest.NewCommitter(db, ingest.Options{Publisher: publisher, Observer: ingest.Observer{Commit: m.ObserveCommit, Visible: m.ObserveVisible}})
 	// The cache's lifetime bounds how long a revoked app keeps working: the contract allows 5 s.
 	apps := auth.NewAppCache(appLookup(db), 2*time.Second)
@@ -143,7 +153,7 @@ func runServe(ctx context.Context, args []string, getenv Env, stdout, stderr io.
 	handler := httpapi.NewServer(httpapi.Deps{
 		Sessions: db, Ingest: committer, Tokens: verifier, Limiter: limiter, Storage: db,
 		Metrics: m, Logger: log, Limits: httpapi.Limits{MaxBodyBytes: c.maxBody, MaxEvents: c.maxEvents},
-		Stopping: stopping, Changes: db, Live: broker,
+		Stopping: stopping, Changes: db, Live: broker, ReadCache: readCache,
 		Extra: []func(*http.ServeMux, *httpapi.Handlers){dashboard.New(dashboard.Options{Apps: apps}).Register},
 	})
 
@@ -238,4 +248,13 @@ func redactDSN(dsn string) string {
 		}
 	}
 	return dsn
+}
+
+// publishers hands each commit's changes to several publishers, in order.
+type publishers []ingest.Publisher
+
+func (ps publishers) Publish(changes []session.Change) {
+	for _, p := range ps {
+		p.Publish(changes)
+	}
 }

@@ -11,7 +11,6 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/intentrt/intentrt/internal/auth"
@@ -56,22 +55,44 @@ func (h *Handlers) handleRead(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q.Account, q.Bot = c.Account, c.Bot
+	cacheable := h.ReadCache != nil && isDefaultQuery(q)
+	var gen uint64
+	if cacheable {
+		var body []byte
+		if body, gen = h.ReadCache.get(c.Account, c.Bot); body != nil {
+			writeAnswer(w, body)
+			return
+		}
+	}
 	states, err := h.Sessions.Latest(r.Context(), q)
 	if err != nil {
 		h.WriteInternal(w, r, fmt.Errorf("read sessions: %w", err))
 		return
 	}
-	writeSessions(w, states)
+	body := writeSessions(w, states)
+	if cacheable {
+		h.ReadCache.put(c.Account, c.Bot, gen, body)
+	}
 }
 
-// answerBuffers recycles the read API's answer buffers (about 7 KB for 25 sessions).
-var answerBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
+// isDefaultQuery reports whether q is Kore's query: the latest 25, no filter.
+func isDefaultQuery(q session.Query) bool {
+	return q.Limit == session.DefaultLimit && len(q.Channels) == 0 && len(q.Statuses) == 0 &&
+		len(q.Intents) == 0 && q.From.IsZero() && q.To.IsZero()
+}
+
+func writeAnswer(w http.ResponseWriter, body []byte) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body) // the client may be gone; nothing to do about it
+}
 
 // writeSessions writes the read API's 200: the same bytes as WriteJSON of the sessions' views
-// (a bare array and a newline), encoded directly rather than through reflection.
-func writeSessions(w http.ResponseWriter, states []session.State) {
-	bp := answerBuffers.Get().(*[]byte)
-	b := append((*bp)[:0], '[')
+// (a bare array and a newline), encoded directly rather than through reflection. It returns
+// the bytes, which the read cache keeps.
+func writeSessions(w http.ResponseWriter, states []session.State) []byte {
+	b := make([]byte, 0, 320*len(states)+3)
+	b = append(b, '[')
 	for i := range states {
 		if i > 0 {
 			b = append(b, ',')
@@ -79,13 +100,8 @@ func writeSessions(w http.ResponseWriter, states []session.State) {
 		b = states[i].AppendViewJSON(b)
 	}
 	b = append(b, "]\n"...)
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(b) // the client may be gone; nothing to do about it
-	if cap(b) <= 1<<20 {
-		*bp = b
-		answerBuffers.Put(bp)
-	}
+	writeAnswer(w, b)
+	return b
 }
 
 // parseReadBody reads the optional filters. None, empty, null or {} mean Kore's behaviour.

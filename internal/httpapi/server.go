@@ -68,6 +68,9 @@ type Deps struct {
 	Metrics  *metrics.Metrics
 	Logger   *slog.Logger
 	Limits   Limits
+	// ReadCache, when set, serves repeated default reads of a bot from memory (see ReadCache
+	// for when that is exact).
+	ReadCache *ReadCache
 	// Stopping is closed when the server begins to shut down; long-lived responses (the
 	// stream) end on it so that shutdown does not wait for them.
 	Stopping <-chan struct{}
