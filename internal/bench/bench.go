@@ -92,7 +92,15 @@ func Run(ctx context.Context, cfg Config, be Backend) (*Report, error) {
 		return nil, err
 	}
 	defer srv.Stop()
-	srvSmall, err := startChild(ctx, cfg.Exe, []string{"serve", "--addr", "127.0.0.1:0", "--db", small.dsn, "--rate-limit", "0"},
+	// The storage path: the same database served with the read cache off, so that every read
+	// queries storage. The flatness figure compares that path on 1 M and on 1 k sessions.
+	srvStore, err := startChild(ctx, cfg.Exe, []string{"serve", "--addr", "127.0.0.1:0", "--db", big.dsn, "--rate-limit", "0", "--read-cache=false"},
+		filepath.Join(cfg.Dir, "serve-big-nocache.log"))
+	if err != nil {
+		return nil, err
+	}
+	defer srvStore.Stop()
+	srvSmall, err := startChild(ctx, cfg.Exe, []string{"serve", "--addr", "127.0.0.1:0", "--db", small.dsn, "--rate-limit", "0", "--read-cache=false"},
 		filepath.Join(cfg.Dir, "serve-small.log"))
 	if err != nil {
 		return nil, err
@@ -117,11 +125,12 @@ func Run(ctx context.Context, cfg Config, be Backend) (*Report, error) {
 	}
 	defer ceil.Stop()
 	logf("read: ceiling (bare net/http, the same %d bytes), read API (JWT verified, %d sessions, bot with %d of %d stored), "+
-		"read API on %d stored; %d connections, %d interleaved rounds of %s each",
+		"the same with the read cache off, and that on %d stored; %d connections, %d interleaved rounds of %s each",
 		len(answer), session.DefaultLimit, big.targetSessions, cfg.FlatBig, cfg.FlatSmall, cfg.Concurrency, cfg.Rounds, cfg.slice())
 	targets := []vegeta.Targeter{
 		staticTarget(http.MethodPost, ceil.URL+readPath, h, nil),
 		staticTarget(http.MethodPost, srv.URL+readPath, h, nil),
+		staticTarget(http.MethodPost, srvStore.URL+readPath, h, nil),
 		staticTarget(http.MethodPost, srvSmall.URL+readPath, authHeader(small.token, account), nil),
 	}
 	reads := make([]series, len(targets))
@@ -133,8 +142,8 @@ func Run(ctx context.Context, cfg Config, be Backend) (*Report, error) {
 			reads[i].run(tr, cfg.Concurrency, cfg.slice())
 		}
 	}
-	r.Ceiling, r.Read, r.ReadSmall = reads[0].load(), reads[1].load(), reads[2].load()
-	for _, c := range []*child{ceil, srvSmall} {
+	r.Ceiling, r.Read, r.ReadStore, r.ReadSmall = reads[0].load(), reads[1].load(), reads[2].load(), reads[3].load()
+	for _, c := range []*child{ceil, srvStore, srvSmall} {
 		if err := c.Stop(); err != nil {
 			logf("stop: %v", err)
 		}
