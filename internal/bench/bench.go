@@ -134,6 +134,9 @@ func Run(ctx context.Context, cfg Config, be Backend) (*Report, error) {
 		staticTarget(http.MethodPost, srvSmall.URL+readPath, authHeader(small.token, account), nil),
 	}
 	reads := make([]series, len(targets))
+	for i, c := range []*child{ceil, srv, srvStore, srvSmall} {
+		reads[i].pid = c.cmd.Process.Pid
+	}
 	for _, tr := range targets {
 		warm(tr, cfg.Concurrency)
 	}
@@ -150,11 +153,11 @@ func Run(ctx context.Context, cfg Config, be Backend) (*Report, error) {
 	}
 
 	// 2. Batched ingest over HTTP vs the same rows applied straight to the store.
-	if err := measureBatched(ctx, r, cfg, big, srv.URL, h, logf); err != nil {
+	if err := measureBatched(ctx, r, cfg, big, srv, h, logf); err != nil {
 		return nil, err
 	}
 	// 3. Many small producers vs one transaction per event.
-	if err := measureSmall(ctx, r, cfg, big, srv.URL, h, logf); err != nil {
+	if err := measureSmall(ctx, r, cfg, big, srv, h, logf); err != nil {
 		return nil, err
 	}
 

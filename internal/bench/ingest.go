@@ -33,7 +33,8 @@ func batchEvents(prefix string, n, size, bots int, base time.Time) (string, []se
 // measureBatched alternates slices of producers posting batches of cfg.Batch events with
 // durable acknowledgement and slices of the same rows (other session ids) applied straight to
 // the store, 10 000 events per transaction: the fastest the store itself takes them.
-func measureBatched(ctx context.Context, r *Report, cfg Config, d *database, base string, h http.Header, logf func(string, ...any)) error {
+func measureBatched(ctx context.Context, r *Report, cfg Config, d *database, srv *child, h http.Header, logf func(string, ...any)) error {
+	base := srv.URL
 	t0 := time.Now().Add(-30 * time.Minute)
 	perTx := max(10_000/cfg.Batch, 1)
 	r.Batched.Baseline = fmt.Sprintf("store.Apply, %d events per transaction, same rows", perTx*cfg.Batch)
@@ -45,7 +46,7 @@ func measureBatched(ctx context.Context, r *Report, cfg Config, d *database, bas
 	}, h)
 	warm(tr, cfg.BatchConns)
 	var (
-		s         series
+		s         = series{pid: srv.cmd.Process.Pid}
 		took      time.Duration
 		next, raw int
 	)
@@ -76,7 +77,8 @@ func measureBatched(ctx context.Context, r *Report, cfg Config, d *database, bas
 // measureSmall alternates slices of cfg.Producers producers posting one session.completed per
 // request, durable, and slices of sessions stored one transaction each, sequentially, straight
 // into the store.
-func measureSmall(ctx context.Context, r *Report, cfg Config, d *database, base string, h http.Header, logf func(string, ...any)) error {
+func measureSmall(ctx context.Context, r *Report, cfg Config, d *database, srv *child, h http.Header, logf func(string, ...any)) error {
+	base := srv.URL
 	t0 := time.Now().Add(-20 * time.Minute)
 	r.Small.Baseline = "store.Apply, one transaction per event, sequential"
 	logf("ingest, small requests: %d producers, one session.completed per request, durable, vs %s; %d rounds",
@@ -87,7 +89,7 @@ func measureSmall(ctx context.Context, r *Report, cfg Config, d *database, base 
 	}, h)
 	warm(tr, cfg.Producers)
 	var (
-		s    series
+		s    = series{pid: srv.cmd.Process.Pid}
 		took time.Duration
 		n    int
 	)

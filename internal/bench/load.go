@@ -1,11 +1,15 @@
 package bench
 
 import (
+	"bytes"
 	"fmt"
 	"net/http"
+	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
@@ -20,6 +24,39 @@ type Load struct {
 	P99Ms      float64 `json:"p99Ms"`
 	MeanMs     float64 `json:"meanMs"`
 	Errors     string  `json:"errors,omitempty"`
+	// CPU time per request, from /proc: what the server spent, and what the generator (this
+	// process) spent on the same 2 cores.
+	ServerCPUUs    float64 `json:"serverCpuUsPerRequest"`
+	GeneratorCPUUs float64 `json:"generatorCpuUsPerRequest"`
+}
+
+// processCPU is the user and system CPU time of process pid so far (0 when unknown).
+func processCPU(pid int) time.Duration {
+	if pid == 0 {
+		return 0
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name, which is in parentheses and may hold spaces.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * time.Second / clockTicks
+}
+
+// clockTicks is USER_HZ, the unit of /proc/PID/stat times: 100 on Linux.
+const clockTicks = 100
+
+// selfCPU is this process's user and system CPU time so far.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // series accumulates the slices of one measured target. The bench interleaves short slices of
@@ -29,6 +66,9 @@ type series struct {
 	m   vegeta.Metrics
 	ok  uint64
 	dur time.Duration
+
+	pid            int           // the server process, whose CPU time is accounted
+	srvCPU, genCPU time.Duration // CPU time of the server and of this process (the generator)
 }
 
 // run drives tr with vegeta at the highest rate that concurrency workers reach (each worker
@@ -41,6 +81,7 @@ func (s *series) run(tr vegeta.Targeter, concurrency int, d time.Duration) {
 		vegeta.KeepAlive(true), vegeta.Timeout(60*time.Second),
 		vegeta.MaxBody(1<<20),
 	)
+	srv0, gen0 := processCPU(s.pid), selfCPU()
 	start := time.Now()
 	for res := range a.Attack(tr, vegeta.ConstantPacer{}, d, "") {
 		s.m.Add(res)
@@ -49,6 +90,8 @@ func (s *series) run(tr vegeta.Targeter, concurrency int, d time.Duration) {
 		}
 	}
 	s.dur += time.Since(start)
+	s.srvCPU += processCPU(s.pid) - srv0
+	s.genCPU += selfCPU() - gen0
 }
 
 // load summarises the slices: successful requests per second of time spent attacking, and the
@@ -61,6 +104,10 @@ func (s *series) load() Load {
 	}
 	if s.dur > 0 {
 		l.Throughput = float64(s.ok) / s.dur.Seconds()
+	}
+	if s.m.Requests > 0 {
+		l.ServerCPUUs = float64(s.srvCPU.Microseconds()) / float64(s.m.Requests)
+		l.GeneratorCPUUs = float64(s.genCPU.Microseconds()) / float64(s.m.Requests)
 	}
 	if len(s.m.Errors) > 0 {
 		codes := make([]string, 0, len(s.m.StatusCodes))

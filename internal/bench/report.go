@@ -157,10 +157,16 @@ func (r *Report) Print(w io.Writer) {
 		row(r.Checks[i].Name, "", "", i)
 	}
 	tw.Flush()
-	for _, l := range []struct {
+	loads := []struct {
 		name string
 		l    Load
-	}{{"ceiling", r.Ceiling}, {"read", r.Read}, {"read, cache off", r.ReadStore}, {"read, cache off (small)", r.ReadSmall}, {"batched ingest", r.Batched.HTTP}, {"small ingest", r.Small.HTTP}} {
+	}{{"read ceiling", r.Ceiling}, {"read API", r.Read}, {"read API, cache off", r.ReadStore}, {"read API, cache off, small", r.ReadSmall},
+		{"ingest, batched", r.Batched.HTTP}, {"ingest, 1 event", r.Small.HTTP}}
+	fmt.Fprintf(w, "\nCPU time per request (µs), from /proc — server process | load generator:\n")
+	for _, l := range loads {
+		fmt.Fprintf(w, "  %-28s %8.0f | %6.0f\n", l.name, l.l.ServerCPUUs, l.l.GeneratorCPUUs)
+	}
+	for _, l := range loads {
 		if l.l.Errors != "" {
 			fmt.Fprintf(w, "errors in %s: %s\n", l.name, l.l.Errors)
 		}
