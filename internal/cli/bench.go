@@ -25,7 +25,7 @@ func runBench(ctx context.Context, args []string, getenv Env, stdout, stderr io.
 		ceiling  string
 		keep     bool
 	)
-	fs.StringVar(&dsn, "db", envString(getenv, "bench-db", ""), "backend under test: empty for SQLite files in --dir, or postgres://... (the bench creates and drops its own databases beside the one named)")
+	fs.StringVar(&dsn, "db", envString(getenv, "bench-db", ""), "backend under test: empty for SQLite files in --dir, or postgres://... (the bench creates and drops its own databases beside the one named; env INTENTRT_BENCH_DB, not INTENTRT_DB, so that a bench never picks up the database serve uses)")
 	fs.StringVar(&cfg.Dir, "dir", "", "scratch directory for databases and logs (default: a new temporary directory, removed afterwards)")
 	fs.IntVar(&cfg.Bots, "bots", 10_000, "bots in the large database")
 	fs.IntVar(&cfg.FlatSmall, "flat-small", 1000, "sessions stored for the small side of the flatness figure")
