@@ -40,6 +40,7 @@ func startChild(ctx context.Context, exe string, args []string, logPath string) 
 	cmd := exec.Command(exe, args...)
 	cmd.Stderr = logf
 	cmd.Env = childEnv()
+	dieWithParent(cmd)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		logf.Close()
