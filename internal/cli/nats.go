@@ -29,8 +29,13 @@ func startNATS(ctx context.Context, c natsConfig, sub natsingest.Submitter, maxE
 	if c.url == "" {
 		return nil, nil
 	}
-	return natsingest.Start(ctx, natsingest.Options{
+	consumer, err := natsingest.Start(ctx, natsingest.Options{
 		URL: c.url, Stream: c.stream, Prefix: c.prefix, Durable: c.durable,
 		MaxEvents: maxEvents, Submitter: sub, Metrics: m, Logger: log,
 	})
+	if err != nil {
+		return nil, err
+	}
+	m.SetNATSPending(consumer.Pending)
+	return consumer, nil
 }

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -59,10 +60,34 @@ type Options struct {
 
 // Consumer is a running JetStream consumer.
 type Consumer struct {
-	opts   Options
-	nc     *nats.Conn
-	cancel context.CancelFunc
-	done   chan struct{}
+	opts    Options
+	nc      *nats.Conn
+	cancel  context.CancelFunc
+	done    chan struct{}
+	pending atomic.Int64 // the consumer's lag as last read from the server
+}
+
+// Pending returns the messages of the stream not yet delivered to the consumer, as last read
+// from the server (every few seconds): the consumer's lag, for the metrics.
+func (c *Consumer) Pending() float64 { return float64(c.pending.Load()) }
+
+// watchLag reads the consumer's lag now and then until ctx ends. It asks the server (one small
+// request) rather than counting locally, because several nodes share the consumer.
+func (c *Consumer) watchLag(ctx context.Context, cons jetstream.Consumer) {
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	for {
+		ictx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		if info, err := cons.Info(ictx); err == nil {
+			c.pending.Store(int64(info.NumPending))
+		}
+		cancel()
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // Start connects to NATS and consumes in the background until Close. It does not wait for NATS:
@@ -190,6 +215,9 @@ func (c *Consumer) consume(ctx context.Context, msgs chan<- jetstream.Msg, ready
 	stop := context.AfterFunc(ctx, it.Drain)
 	defer stop()
 	defer it.Stop()
+	lagCtx, stopLag := context.WithCancel(ctx)
+	defer stopLag()
+	go c.watchLag(lagCtx, cons)
 	c.opts.Logger.Info("nats: consuming", "stream", c.opts.Stream, "subjects", c.opts.Prefix+".>", "durable", c.opts.Durable)
 	ready()
 	for {
