@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +19,7 @@ import (
 
 	"github.com/intentrt/intentrt/internal/cli"
 	"github.com/intentrt/intentrt/internal/store/postgres/pgtest"
+	"github.com/intentrt/intentrt/internal/testserver"
 )
 
 // result is what one run of the command line produced.
@@ -287,7 +287,7 @@ func TestCLIEnvDB(t *testing.T) {
 
 	// serve reads INTENTRT_DB too (and INTENTRT_ADDR): it answers on the env's database.
 	ctx, cancel := context.WithCancel(context.Background())
-	var out, errb syncBuffer
+	var out, errb testserver.SyncBuffer
 	done := make(chan error, 1)
 	serveEnv := map[string]string{"INTENTRT_DB": envDB, "INTENTRT_ADDR": "127.0.0.1:0", "INTENTRT_RATE_LIMIT": "0"}
 	go func() {
@@ -403,22 +403,4 @@ func checkRefusal(t *testing.T, db string, want int) {
 	}
 	// (Running "intentrt migrate" now would re-apply the step whose record was deleted over the
 	// objects it already made; a real older database does not have them.)
-}
-
-// syncBuffer lets the serve goroutine write while the test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -21,6 +20,7 @@ import (
 	"time"
 
 	"github.com/intentrt/intentrt/internal/auth"
+	"github.com/intentrt/intentrt/internal/testserver"
 )
 
 // The crash test's shape: producers send batches of crashBatch sessions; sessions are numbered
@@ -163,26 +163,8 @@ func exitStderr(err error) string {
 type childServer struct {
 	cmd    *exec.Cmd
 	url    string
-	stderr *syncBuffer
+	stderr *testserver.SyncBuffer
 	done   chan error
-}
-
-// syncBuffer collects a child's output while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 var listeningLine = regexp.MustCompile(`intentrt listening on (http://\S+)`)
@@ -191,7 +173,7 @@ var listeningLine = regexp.MustCompile(`intentrt listening on (http://\S+)`)
 // when the test ends if it still runs.
 func startIntentrt(t *testing.T, bin, db, dir string) *childServer {
 	t.Helper()
-	s := &childServer{stderr: &syncBuffer{}, done: make(chan error, 1)}
+	s := &childServer{stderr: &testserver.SyncBuffer{}, done: make(chan error, 1)}
 	s.cmd = exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--db", db, "--rate-limit", "0")
 	s.cmd.Dir = dir
 	s.cmd.Stderr = s.stderr
