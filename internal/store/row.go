@@ -196,3 +196,13 @@ func cutString(s string) (v, rest string, ok bool) {
 	}
 	return "", s, false
 }
+
+// ChangesAfter turns sessions read from the change feed into the changes a reader at cursor
+// after has not seen, named by whether it has seen the session at all.
+func ChangesAfter(states []session.State, after int64) []session.Change {
+	out := make([]session.Change, len(states))
+	for i, st := range states {
+		out[i] = session.Change{Seq: st.Seq, Kind: st.KindSince(after), State: st}
+	}
+	return out
+}

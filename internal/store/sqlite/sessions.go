@@ -178,11 +178,7 @@ func (s *Store) ChangesSince(ctx context.Context, account, bot string, after int
 	if err != nil {
 		return nil, err
 	}
-	out := make([]session.Change, len(states))
-	for i, st := range states {
-		out[i] = session.Change{Seq: st.Seq, Kind: st.KindSince(after), State: st}
-	}
-	return out, nil
+	return store.ChangesAfter(states, after), nil
 }
 
 // Head returns the newest cursor.
