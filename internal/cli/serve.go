@@ -33,6 +33,7 @@ type serveConfig struct {
 	maxEvents       int
 	logFormat       string
 	logLevel        slog.Level
+	logFlush        time.Duration
 	shutdownTimeout time.Duration
 	readCache       bool
 	nats            natsConfig
@@ -74,6 +75,11 @@ func parseServe(args []string, getenv Env, stderr io.Writer) (serveConfig, error
 	natsFlags(fs, getenv, &c.nats)
 	fs.BoolVar(&c.readCache, "read-cache", !strings.EqualFold(envString(getenv, "read-cache", "true"), "false") && envString(getenv, "read-cache", "") != "0",
 		"serve repeated unfiltered reads of a bot from memory until a commit changes it; SQLite only (env INTENTRT_READ_CACHE=false turns it off)")
+	logFlush, err := envDuration(getenv, "log-flush", 100*time.Millisecond)
+	if err != nil {
+		return c, err
+	}
+	fs.DurationVar(&c.logFlush, "log-flush", logFlush, "write request log lines out every interval instead of one write per line; warnings and errors at once; 0 writes every line at once (env INTENTRT_LOG_FLUSH)")
 	if err := parse(fs, args); err != nil {
 		return c, err
 	}
@@ -101,12 +107,23 @@ func parseServe(args []string, getenv Env, stderr io.Writer) (serveConfig, error
 	return c, nil
 }
 
-func newLogger(c serveConfig, w io.Writer) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: c.logLevel}
-	if c.logFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+// newLogger returns the server's logger and a function that writes out what it buffered.
+func newLogger(ctx context.Context, c serveConfig, w io.Writer) (*slog.Logger, func()) {
+	flush := func() {}
+	if c.logFlush > 0 {
+		buf := newLogBuffer(w)
+		w, flush = buf, buf.Flush
+		go buf.flushEvery(ctx, c.logFlush)
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	opts := &slog.HandlerOptions{Level: c.logLevel}
+	var h slog.Handler = slog.NewTextHandler(w, opts)
+	if c.logFormat == "json" {
+		h = slog.NewJSONHandler(w, opts)
+	}
+	if c.logFlush > 0 {
+		h = flushingHandler{Handler: h, flush: flush}
+	}
+	return slog.New(h), flush
 }
 
 func runServe(ctx context.Context, args []string, getenv Env, stdout, stderr io.Writer) error {
@@ -114,7 +131,10 @@ func runServe(ctx context.Context, args []string, getenv Env, stdout, stderr io.
 	if err != nil {
 		return err
 	}
-	log := newLogger(c, stderr)
+	logCtx, stopLog := context.WithCancel(context.Background())
+	defer stopLog()
+	log, flushLog := newLogger(logCtx, c, stderr)
+	defer flushLog()
 	db, err := openReady(ctx, c.dsn)
 	if err != nil {
 		return err

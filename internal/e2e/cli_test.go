@@ -19,7 +19,7 @@ import (
 // hold a client secret or a token — not even with debug logging, nor when a client puts the
 // token in the URL.
 func TestCLIAppsAgainstRunningServer(t *testing.T) {
-	s := testserver.Start(t, "--log-level", "debug")
+	s := testserver.Start(t, "--log-level", "debug", "--log-flush", "1h") // buffered: every line must still be written by shutdown
 	const acct, bot = "acct-cli", "st-cli"
 	create := func(extra ...string) testserver.CreatedApp {
 		out := s.CLI(t, append([]string{"apps", "create", "--account", acct, "--bot", bot,
