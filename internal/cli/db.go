@@ -24,26 +24,40 @@ type backend interface {
 
 // openDB opens the storage named by dsn: a file path or sqlite:// URL, or postgres://.
 func openDB(ctx context.Context, dsn string) (backend, error) {
-	switch {
-	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+	if isPostgres(dsn) {
 		return openPostgres(ctx, dsn)
+	}
+	path, err := sqlitePath(dsn)
+	if err != nil {
+		return nil, err
+	}
+	return sqlite.Open(ctx, path)
+}
+
+func isPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// sqlitePath returns the file of a SQLite --db: a plain path or a sqlite:// URL.
+func sqlitePath(dsn string) (string, error) {
+	switch {
 	case strings.HasPrefix(dsn, "sqlite://"), strings.HasPrefix(dsn, "sqlite:"):
 		u, err := url.Parse(dsn)
 		if err != nil {
-			return nil, &usageError{fmt.Sprintf("--db %q: %v", dsn, err)}
+			return "", &usageError{fmt.Sprintf("--db %q: %v", dsn, err)}
 		}
 		path := u.Opaque
 		if path == "" {
 			path = u.Host + u.Path
 		}
 		if path == "" {
-			return nil, &usageError{fmt.Sprintf("--db %q: no file path", dsn)}
+			return "", &usageError{fmt.Sprintf("--db %q: no file path", dsn)}
 		}
-		return sqlite.Open(ctx, path)
+		return path, nil
 	case strings.Contains(dsn, "://"):
-		return nil, &usageError{fmt.Sprintf("--db %q: use a file path, sqlite://PATH or postgres://...", dsn)}
+		return "", &usageError{fmt.Sprintf("--db %q: use a file path, sqlite://PATH or postgres://...", dsn)}
 	default:
-		return sqlite.Open(ctx, dsn)
+		return dsn, nil
 	}
 }
 

@@ -135,6 +135,11 @@ func runServe(ctx context.Context, args []string, getenv Env, stdout, stderr io.
 	defer stopLog()
 	log, flushLog := newLogger(logCtx, c, stderr)
 	defer flushLog()
+	release, err := lockServe(c.dsn)
+	if err != nil {
+		return err
+	}
+	defer release()
 	db, err := openReady(ctx, c.dsn)
 	if err != nil {
 		return err
