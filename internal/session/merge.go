@@ -1,6 +1,7 @@
 package session
 
 import (
+	"cmp"
 	"reflect"
 	"time"
 )
@@ -28,19 +29,44 @@ func (s *State) Apply(e Event) {
 }
 
 func (s *State) applyStart(at time.Time, e Event) {
-	if !s.Start.IsZero() && !at.Before(s.Start) {
-		return
+	if !s.Start.IsZero() {
+		// Two starts at the same instant: the smaller set of parties wins, whichever came first,
+		// so that the result does not depend on arrival order even then.
+		if at.After(s.Start) || (at.Equal(s.Start) &&
+			cmp.Or(cmp.Compare(e.Channel, s.Channel), cmp.Compare(e.ANI, s.ANI), cmp.Compare(e.DNI, s.DNI), cmp.Compare(e.UserID, s.UserID)) >= 0) {
+			return
+		}
 	}
 	s.Start = at
 	s.Channel, s.ANI, s.DNI, s.UserID = e.Channel, e.ANI, e.DNI, e.UserID
 }
 
 func (s *State) applyEnd(at time.Time, e Event) {
-	if !s.End.IsZero() && !at.After(s.End) {
-		return
+	if !s.End.IsZero() {
+		// Two ends at the same instant: the smaller outcome wins, as for starts.
+		if at.Before(s.End) || (at.Equal(s.End) &&
+			cmp.Or(cmp.Compare(e.Status, s.Status), cmp.Compare(optString(e.DeflectedTo), optString(s.DeflectedTo)),
+				cmp.Compare(optInt(e.TimeHandled), optInt(s.TimeHandled))) >= 0) {
+			return
+		}
 	}
 	s.End = at
 	s.Status, s.DeflectedTo, s.TimeHandled = e.Status, e.DeflectedTo, e.TimeHandled
+}
+
+// optString and optInt order absent values before present ones.
+func optString(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return "\x00" + *p
+}
+
+func optInt(p *int64) int64 {
+	if p == nil {
+		return -1
+	}
+	return *p
 }
 
 func (s *State) addIntent(name string, at time.Time, rank int) {

@@ -125,6 +125,34 @@ func TestApplyOrderIndependent(t *testing.T) {
 	}
 }
 
+// TestApplyOrderIndependentOnTies: conflicting events at the very same instant (two starts,
+// two ends, two intents, a session.completed) still give one view whatever the arrival order.
+func TestApplyOrderIndependentOnTies(t *testing.T) {
+	rtm := "rtm"
+	whole := Event{Type: TypeCompleted, SessionID: "s", Time: at(50), Channel: "audiocodes", ANI: "a", DNI: "d", UserID: "u",
+		StartTime: at(0), EndTime: at(50), Intents: []string{"Z", "Y"}, Status: StatusCompleted, DeflectedTo: &rtm}
+	events := []Event{started(0, "korevg"), started(0, "rtm"), intent(5, "B"), intent(5, "A"), ended(50, StatusDropoff), ended(50, StatusError), whole}
+	var want *View
+	permute(events, 0, func(p []Event) {
+		var s State
+		for _, e := range p {
+			s.Apply(e)
+		}
+		v := s.View()
+		if want == nil {
+			want = &v
+			return
+		}
+		if !reflect.DeepEqual(v, *want) {
+			t.Fatalf("order %v gave %+v, want %+v", p, v, *want)
+		}
+	})
+	if want.Channel != "audiocodes" || want.Status != StatusDropoff || want.DeflectedTo != nil ||
+		!reflect.DeepEqual(want.Intent, []string{"Z", "Y", "A", "B"}) {
+		t.Fatalf("unexpected view %+v", *want)
+	}
+}
+
 func permute(es []Event, k int, f func([]Event)) {
 	if k == len(es) {
 		f(es)

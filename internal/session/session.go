@@ -114,7 +114,10 @@ func (s *State) sortIntents() {
 		if !a.At.Equal(b.At) {
 			return a.At.Before(b.At)
 		}
-		return a.Rank < b.Rank
+		if a.Rank != b.Rank {
+			return a.Rank < b.Rank
+		}
+		return a.Name < b.Name // detected at the same instant: an order that arrival cannot change
 	})
 }
 
