@@ -36,6 +36,9 @@ type Backend struct {
 	Fresh func(ctx context.Context, name string) (dsn string, drop func() error, err error)
 	// Open opens a database returned by Fresh, with the schema created.
 	Open func(ctx context.Context, dsn string) (Store, error)
+	// Copy, when set, copies a populated database for a second server: SQLite allows one serve
+	// per file. Without it the second server shares the database (PostgreSQL).
+	Copy func(ctx context.Context, dsn, name string) (copyDSN string, drop func() error, err error)
 }
 
 // Config scales the run. The defaults finish in a few minutes on a 2-core machine.
@@ -94,7 +97,15 @@ func Run(ctx context.Context, cfg Config, be Backend) (*Report, error) {
 	defer srv.Stop()
 	// The storage path: the same database served with the read cache off, so that every read
 	// queries storage. The flatness figure compares that path on 1 M and on 1 k sessions.
-	srvStore, err := startChild(ctx, cfg.Exe, []string{"serve", "--addr", "127.0.0.1:0", "--db", big.dsn, "--rate-limit", "0", "--read-cache=false"},
+	storeDSN := big.dsn
+	if be.Copy != nil {
+		var drop func() error
+		if storeDSN, drop, err = be.Copy(ctx, big.dsn, "big-nocache"); err != nil {
+			return nil, fmt.Errorf("copy the large database: %w", err)
+		}
+		defer drop()
+	}
+	srvStore, err := startChild(ctx, cfg.Exe, []string{"serve", "--addr", "127.0.0.1:0", "--db", storeDSN, "--rate-limit", "0", "--read-cache=false"},
 		filepath.Join(cfg.Dir, "serve-big-nocache.log"))
 	if err != nil {
 		return nil, err

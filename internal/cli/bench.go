@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"net/url"
@@ -97,6 +98,27 @@ func sqliteBench(dir string) bench.Backend {
 	return bench.Backend{
 		Name: "SQLite (embedded, WAL, synchronous=FULL)",
 		Open: openBenchStore,
+		Copy: func(ctx context.Context, src, name string) (string, func() error, error) {
+			path := filepath.Join(dir, name+".db")
+			drop := func() error {
+				for _, suffix := range []string{"", "-wal", "-shm", ".serve-lock"} {
+					os.Remove(path + suffix)
+				}
+				return nil
+			}
+			drop()
+			db, err := sql.Open("sqlite", "file:"+src+"?_pragma=busy_timeout(10000)")
+			if err != nil {
+				return "", nil, err
+			}
+			defer db.Close()
+			// VACUUM INTO writes a consistent copy, WAL included, while the source stays open.
+			if _, err := db.ExecContext(ctx, "VACUUM INTO ?", path); err != nil {
+				drop()
+				return "", nil, err
+			}
+			return path, drop, nil
+		},
 		Fresh: func(ctx context.Context, name string) (string, func() error, error) {
 			path := filepath.Join(dir, name+".db")
 			for _, suffix := range []string{"", "-wal", "-shm"} {
