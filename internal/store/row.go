@@ -206,3 +206,24 @@ func ChangesAfter(states []session.State, after int64) []session.Change {
 	}
 	return out
 }
+
+// Rows is what *sql.Rows and pgx.Rows have in common for reading a result.
+type Rows interface {
+	Scanner
+	Next() bool
+	Err() error
+}
+
+// Collect reads every row with scan, never returning a nil slice on success (the read API
+// answers [] rather than null). The caller closes rows and maps the error to its driver's.
+func Collect[T any](rows Rows, scan func(Scanner) (T, error)) ([]T, error) {
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}

@@ -34,15 +34,8 @@ func (s *Store) ListApps(ctx context.Context) ([]auth.App, error) {
 		return nil, mapErr(err)
 	}
 	defer rows.Close()
-	var out []auth.App
-	for rows.Next() {
-		app, err := store.ScanApp(rows)
-		if err != nil {
-			return nil, mapErr(err)
-		}
-		out = append(out, app)
-	}
-	return out, mapErr(rows.Err())
+	out, err := store.Collect(rows, store.ScanApp)
+	return out, mapErr(err)
 }
 
 // RevokeApp marks an app revoked; revoking twice keeps the first time.

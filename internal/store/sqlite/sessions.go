@@ -153,15 +153,8 @@ func (s *Store) query(ctx context.Context, query string, args ...any) ([]session
 		return nil, mapErr(err)
 	}
 	defer rows.Close()
-	out := []session.State{}
-	for rows.Next() {
-		st, err := store.ScanState(rows)
-		if err != nil {
-			return nil, mapErr(err)
-		}
-		out = append(out, st)
-	}
-	return out, mapErr(rows.Err())
+	out, err := store.Collect(rows, store.ScanState)
+	return out, mapErr(err)
 }
 
 // ChangesSince reads the change feed of one bot, or of all bots when account is empty.
