@@ -63,7 +63,7 @@ func waitText(sel, want string) chromedp.Action[chromedp.Void] {
 		strconv.Quote(sel), strconv.Quote(want)), 10*time.Second)
 }
 
-// save writes a screenshot of the viewport to docs/screenshots.
+// save writes a screenshot of the viewport to screenshotDir.
 func save(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
 	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())

@@ -13,8 +13,10 @@ import (
 	"github.com/intentrt/intentrt/internal/testserver"
 )
 
-// screenshotDir is where the browser tests leave their screenshots (named in the README).
-const screenshotDir = "../../docs/screenshots"
+// screenshotDir is where the browser tests leave their screenshots (named in the README):
+// outside the tracked tree, so a test run changes no file of the repository. The README's
+// pictures in docs/screenshots are copies of them, refreshed by hand.
+const screenshotDir = "testdata/screenshots"
 
 // browser starts a headless Chromium from INTENTRT_TEST_CHROMIUM with a fresh profile.
 func browser(t *testing.T) context.Context {
