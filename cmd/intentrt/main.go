@@ -16,8 +16,11 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := cli.Run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "intentrt:", err)
+		code := cli.ExitCode(err)
+		if code != 0 { // with -h the flags' help is already printed
+			fmt.Fprintln(os.Stderr, "intentrt:", err)
+		}
 		stop()
-		os.Exit(cli.ExitCode(err))
+		os.Exit(code)
 	}
 }

@@ -21,10 +21,14 @@ type usageError struct{ msg string }
 
 func (e *usageError) Error() string { return e.msg }
 
-// ExitCode maps an error from Run to the process exit code: 2 for usage errors, 1 otherwise.
+// ExitCode maps an error from Run to the process exit code: 0 for -h (the help was asked
+// for and printed), 2 for usage errors, 1 otherwise.
 func ExitCode(err error) int {
 	var ue *usageError
-	if errors.As(err, &ue) || errors.Is(err, flag.ErrHelp) {
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &ue):
 		return 2
 	}
 	return 1
