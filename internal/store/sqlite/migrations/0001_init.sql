@@ -24,6 +24,7 @@ CREATE TABLE sessions (
 CREATE INDEX sessions_latest ON sessions (account, bot, end_ns DESC, session_id DESC) WHERE seq IS NOT NULL;
 -- Stream resume for one bot, and the global change feed.
 CREATE INDEX sessions_bot_seq ON sessions (account, bot, seq) WHERE seq IS NOT NULL;
+-- Also where the writer reads the newest cursor (MAX(seq)): no counter row to rewrite per commit.
 CREATE UNIQUE INDEX sessions_seq ON sessions (seq) WHERE seq IS NOT NULL;
 
 -- Every event ever accepted, by eventId or content digest: what makes retries harmless.
@@ -34,11 +35,6 @@ CREATE TABLE events_seen (
     PRIMARY KEY (account, bot, key)
 ) WITHOUT ROWID;
 
-CREATE TABLE counters (
-    name  TEXT PRIMARY KEY,
-    value INTEGER NOT NULL
-) WITHOUT ROWID;
-INSERT INTO counters (name, value) VALUES ('seq', 0);
 
 CREATE TABLE apps (
     client_id     TEXT PRIMARY KEY,
