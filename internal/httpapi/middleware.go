@@ -137,7 +137,7 @@ func (h *Handlers) logRequest(r *http.Request, sw *statusWriter, info *reqInfo, 
 	}
 	attrs := []slog.Attr{
 		slog.String("request_id", info.id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
-		slog.Int("status", status), slog.Int64("bytes", sw.bytes), slog.Duration("took", took),
+		slog.Int("status", status), slog.Int64("bytes", sw.bytes), slog.Float64("took_ms", float64(took.Microseconds())/1000),
 		slog.String("remote", r.RemoteAddr),
 	}
 	if info.account != "" {
