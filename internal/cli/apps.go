@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"time"
@@ -40,6 +41,7 @@ func toJSON(a auth.App, withSecret bool) appJSON {
 
 func runApps(ctx context.Context, args []string, getenv Env, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
+		printAppsUsage(stderr)
 		return &usageError{"apps: give create, list or revoke"}
 	}
 	switch args[0] {
@@ -49,36 +51,67 @@ func runApps(ctx context.Context, args []string, getenv Env, stdout, stderr io.W
 		return runAppsList(ctx, args[1:], getenv, stdout, stderr)
 	case "revoke":
 		return runAppsRevoke(ctx, args[1:], getenv, stdout, stderr)
+	case "-h", "-help", "--help", "help":
+		printAppsUsage(stdout)
+		return flag.ErrHelp
 	default:
 		return &usageError{fmt.Sprintf("apps: unknown subcommand %q; give create, list or revoke", args[0])}
 	}
 }
 
+// printAppsUsage lists the subcommands of apps with their flags.
+func printAppsUsage(w io.Writer) {
+	fmt.Fprintln(w, "Usage: intentrt apps create|list|revoke [flags]")
+	for _, sub := range []struct{ name, args string }{{"create", ""}, {"list", ""}, {"revoke", " CLIENT_ID"}} {
+		fs := newFlagSet("apps "+sub.name, w)
+		commandFlags["apps "+sub.name](fs)
+		fmt.Fprintf(w, "\nintentrt apps %s%s:\n", sub.name, sub.args)
+		printFlags(w, fs)
+	}
+}
+
+// appsCreateFlags are the flags of "apps create".
+type appsCreateFlags struct {
+	dsn, account        string
+	bots, scopes        stringList
+	allBots, enforceJTI bool
+}
+
+func defineAppsCreate(fs *flag.FlagSet) *appsCreateFlags {
+	var f appsCreateFlags
+	fs.StringVar(&f.dsn, "db", DefaultDB, "database: file path, sqlite://PATH or postgres://...")
+	fs.StringVar(&f.account, "account", "", "account id the app belongs to (required)")
+	fs.Var(&f.bots, "bot", "a bot the app may reach (repeatable)")
+	fs.BoolVar(&f.allBots, "all-bots", false, "the app may reach every bot of the account")
+	fs.Var(&f.scopes, "scope", `scope: "SmartAssist Analytics" (read) or "Session Ingest" (write); repeatable`)
+	fs.BoolVar(&f.enforceJTI, "enforce-jti", false, "require a jti and exp (at most 1h) in every token, and accept each jti once")
+	return &f
+}
+
+// defineDB defines the --db flag of the commands that take nothing else.
+func defineDB(fs *flag.FlagSet) *string {
+	return fs.String("db", DefaultDB, "database: file path, sqlite://PATH or postgres://...")
+}
+
 func runAppsCreate(ctx context.Context, args []string, getenv Env, stdout, stderr io.Writer) error {
 	fs := newFlagSet("apps create", stderr)
-	dsn := fs.String("db", envString(getenv, "db", DefaultDB), "database: file path, sqlite://PATH or postgres://... (env INTENTRT_DB)")
-	account := fs.String("account", "", "account id the app belongs to")
-	var bots, scopes stringList
-	fs.Var(&bots, "bot", "a bot the app may reach (repeatable)")
-	allBots := fs.Bool("all-bots", false, "the app may reach every bot of the account")
-	fs.Var(&scopes, "scope", `scope: "SmartAssist Analytics" (read) or "Session Ingest" (write); repeatable`)
-	enforceJTI := fs.Bool("enforce-jti", false, "require a jti and exp (at most 1h) in every token, and accept each jti once")
-	if err := parse(fs, args); err != nil {
+	f := defineAppsCreate(fs)
+	if err := parse(fs, args, getenv); err != nil {
 		return err
 	}
-	if !session.ValidID(*account) {
+	if !session.ValidID(f.account) {
 		return &usageError{"apps create: --account is required (1-128 printable characters)"}
 	}
-	for _, b := range bots {
+	for _, b := range f.bots {
 		if !session.ValidID(b) {
 			return &usageError{fmt.Sprintf("apps create: --bot %q: 1-128 printable characters", b)}
 		}
 	}
-	if *allBots == (len(bots) > 0) {
+	if f.allBots == (len(f.bots) > 0) {
 		return &usageError{"apps create: give --bot (one or more) or --all-bots"}
 	}
 	var sc []auth.Scope
-	for _, s := range scopes {
+	for _, s := range f.scopes {
 		p, err := auth.ParseScope(s)
 		if err != nil {
 			return &usageError{"apps create: " + err.Error()}
@@ -88,11 +121,11 @@ func runAppsCreate(ctx context.Context, args []string, getenv Env, stdout, stder
 	if len(sc) == 0 {
 		return &usageError{`apps create: give at least one --scope ("SmartAssist Analytics", "Session Ingest")`}
 	}
-	app, err := auth.NewApp(*account, bots, *allBots, sc, *enforceJTI, time.Now())
+	app, err := auth.NewApp(f.account, f.bots, f.allBots, sc, f.enforceJTI, time.Now())
 	if err != nil {
 		return &usageError{"apps create: " + err.Error()}
 	}
-	db, err := openReady(ctx, *dsn)
+	db, err := openReady(ctx, f.dsn)
 	if err != nil {
 		return err
 	}
@@ -105,8 +138,8 @@ func runAppsCreate(ctx context.Context, args []string, getenv Env, stdout, stder
 
 func runAppsList(ctx context.Context, args []string, getenv Env, stdout, stderr io.Writer) error {
 	fs := newFlagSet("apps list", stderr)
-	dsn := fs.String("db", envString(getenv, "db", DefaultDB), "database (env INTENTRT_DB)")
-	if err := parse(fs, args); err != nil {
+	dsn := defineDB(fs)
+	if err := parse(fs, args, getenv); err != nil {
 		return err
 	}
 	db, err := openReady(ctx, *dsn)
@@ -127,13 +160,13 @@ func runAppsList(ctx context.Context, args []string, getenv Env, stdout, stderr 
 
 func runAppsRevoke(ctx context.Context, args []string, getenv Env, stdout, stderr io.Writer) error {
 	fs := newFlagSet("apps revoke", stderr)
-	dsn := fs.String("db", envString(getenv, "db", DefaultDB), "database (env INTENTRT_DB)")
+	dsn := defineDB(fs)
 	// Accept the client id before or after the flags.
 	var id string
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		id, args = args[0], args[1:]
 	}
-	if err := parse(fs, args); err != nil {
+	if err := parse(fs, args, getenv); err != nil {
 		return err
 	}
 	if id == "" && fs.NArg() == 1 {

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"database/sql"
+	"flag"
 	"fmt"
 	"io"
 	"net/url"
@@ -16,17 +17,19 @@ import (
 	"github.com/intentrt/intentrt/internal/bench"
 )
 
-// runBench measures the service against baselines taken in the same run (see internal/bench).
-func runBench(ctx context.Context, args []string, getenv Env, stdout, stderr io.Writer) error {
-	fs := newFlagSet("bench", stderr)
-	var (
-		cfg      bench.Config
-		dsn      string
-		jsonPath string
-		ceiling  string
-		keep     bool
-	)
-	fs.StringVar(&dsn, "db", envString(getenv, "bench-db", ""), "backend under test: empty for SQLite files in --dir, or postgres://... (the bench creates and drops its own databases beside the one named; env INTENTRT_BENCH_DB, not INTENTRT_DB, so that a bench never picks up the database serve uses)")
+// benchFlags are the flags of "bench".
+type benchFlags struct {
+	cfg                    bench.Config
+	dsn, jsonPath, ceiling string
+	keep                   bool
+}
+
+// defineBench defines the flags of "bench". Its environment variables are INTENTRT_BENCH_<FLAG>
+// (see envPrefix).
+func defineBench(fs *flag.FlagSet) *benchFlags {
+	var f benchFlags
+	cfg := &f.cfg
+	fs.StringVar(&f.dsn, "db", "", "backend under test: empty for SQLite files in --dir, or postgres://... (the bench creates and drops its own databases beside the one named)")
 	fs.StringVar(&cfg.Dir, "dir", "", "scratch directory for databases and logs (default: a new temporary directory, removed afterwards)")
 	fs.IntVar(&cfg.Bots, "bots", 10_000, "bots in the large database")
 	fs.IntVar(&cfg.FlatSmall, "flat-small", 1000, "sessions stored for the small side of the flatness figure")
@@ -38,12 +41,20 @@ func runBench(ctx context.Context, args []string, getenv Env, stdout, stderr io.
 	fs.IntVar(&cfg.BatchConns, "batch-producers", 4, "concurrent producers in the batched ingest run")
 	fs.IntVar(&cfg.Producers, "producers", 64, "concurrent producers of one event per request")
 	fs.IntVar(&cfg.Fresh, "fresh", 200, "freshness samples")
-	fs.StringVar(&jsonPath, "json", "", "also write the report as JSON to this file")
-	fs.BoolVar(&keep, "keep", false, "keep the scratch directory")
-	fs.StringVar(&ceiling, "serve-ceiling", "", "internal: serve this file as the read ceiling (the bench runs itself so)")
-	if err := parse(fs, args); err != nil {
+	fs.StringVar(&f.jsonPath, "json", "", "also write the report as JSON to this file")
+	fs.BoolVar(&f.keep, "keep", false, "keep the scratch directory")
+	fs.StringVar(&f.ceiling, "serve-ceiling", "", "internal: serve this file as the read ceiling (the bench runs itself so)")
+	return &f
+}
+
+// runBench measures the service against baselines taken in the same run (see internal/bench).
+func runBench(ctx context.Context, args []string, getenv Env, stdout, stderr io.Writer) error {
+	fs := newFlagSet("bench", stderr)
+	f := defineBench(fs)
+	if err := parse(fs, args, getenv); err != nil {
 		return err
 	}
+	cfg, dsn, jsonPath, ceiling, keep := f.cfg, f.dsn, f.jsonPath, f.ceiling, f.keep
 	if ceiling != "" {
 		return bench.ServeCeiling(ctx, ceiling, stdout)
 	}

@@ -8,9 +8,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strconv"
-	"strings"
-	"time"
 )
 
 // Env reads an environment variable; tests pass a map lookup instead of os.Getenv.
@@ -21,12 +18,12 @@ type usageError struct{ msg string }
 
 func (e *usageError) Error() string { return e.msg }
 
-// ExitCode maps an error from Run to the process exit code: 0 for -h (the help was asked
-// for and printed), 2 for usage errors, 1 otherwise.
+// ExitCode maps an error from Run to the process exit code: 0 for none and for -h (the help was
+// asked for and printed), 2 for usage errors, 1 otherwise.
 func ExitCode(err error) int {
 	var ue *usageError
 	switch {
-	case errors.Is(err, flag.ErrHelp):
+	case err == nil, errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.As(err, &ue):
 		return 2
@@ -44,10 +41,27 @@ Usage:
   intentrt token --client-id ID --client-secret SECRET [--alg HS256|HS512] [--ttl 1h] [--jti]
   intentrt migrate [--db DSN]
   intentrt bench   [--db postgres://...] [--flat-big N] [--duration D] [--json FILE] ...
+  intentrt version
 
 Run "intentrt COMMAND -h" for the flags of a command. Every flag has an environment equivalent
-(INTENTRT_ plus the flag name in capitals, dashes as underscores: --db is INTENTRT_DB).
+(INTENTRT_ plus the flag name in capitals, dashes as underscores: --db is INTENTRT_DB; bench's
+are INTENTRT_BENCH_...); the command line wins. Booleans take 1, 0, true or false; repeatable
+flags a comma-separated list.
 `
+
+// commandFlags defines the flags of each command on a flag set. The commands define their flags
+// through it, and the configuration test walks it, so that every flag, a new one too, is
+// checked with its environment form.
+var commandFlags = map[string]func(*flag.FlagSet){
+	"serve":       func(fs *flag.FlagSet) { defineServe(fs, &serveConfig{}) },
+	"apps create": func(fs *flag.FlagSet) { defineAppsCreate(fs) },
+	"apps list":   func(fs *flag.FlagSet) { defineDB(fs) },
+	"apps revoke": func(fs *flag.FlagSet) { defineDB(fs) },
+	"token":       func(fs *flag.FlagSet) { defineToken(fs) },
+	"migrate":     func(fs *flag.FlagSet) { defineDB(fs) },
+	"bench":       func(fs *flag.FlagSet) { defineBench(fs) },
+	"version":     func(fs *flag.FlagSet) {},
+}
 
 // Run runs the intentrt command line. It returns when the command is done; for serve, when ctx
 // is cancelled (SIGINT/SIGTERM) and the server has shut down cleanly.
@@ -68,7 +82,9 @@ func Run(ctx context.Context, args []string, getenv Env, stdin io.Reader, stdout
 		return runMigrate(ctx, rest, getenv, stdout, stderr)
 	case "bench":
 		return runBench(ctx, rest, getenv, stdout, stderr)
-	case "help", "-h", "--help":
+	case "version", "--version", "-version":
+		return runVersion(rest, getenv, stdout, stderr)
+	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
 	default:
@@ -76,64 +92,3 @@ func Run(ctx context.Context, args []string, getenv Env, stdin io.Reader, stdout
 		return &usageError{fmt.Sprintf("unknown command %q", cmd)}
 	}
 }
-
-// newFlagSet returns a flag set that reports errors to stderr and returns them.
-func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("intentrt "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	return fs
-}
-
-// envName is the environment variable of a flag: --rate-limit is INTENTRT_RATE_LIMIT.
-func envName(flagName string) string {
-	return "INTENTRT_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
-}
-
-// envString is the flag's default: its environment variable if set, else def.
-func envString(getenv Env, name, def string) string {
-	if v := getenv(envName(name)); v != "" {
-		return v
-	}
-	return def
-}
-
-func envInt(getenv Env, name string, def int) (int, error) {
-	v := getenv(envName(name))
-	if v == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil {
-		return 0, &usageError{fmt.Sprintf("%s=%q: not a number", envName(name), v)}
-	}
-	return n, nil
-}
-
-func envDuration(getenv Env, name string, def time.Duration) (time.Duration, error) {
-	v := getenv(envName(name))
-	if v == "" {
-		return def, nil
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil {
-		return 0, &usageError{fmt.Sprintf("%s=%q: not a duration (like 30s)", envName(name), v)}
-	}
-	return d, nil
-}
-
-// parse parses flags, turning flag errors into usage errors.
-func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return &usageError{err.Error()}
-	}
-	return nil
-}
-
-// stringList is a repeatable flag.
-type stringList []string
-
-func (s *stringList) String() string     { return strings.Join(*s, ",") }
-func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }

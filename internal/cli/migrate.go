@@ -8,8 +8,8 @@ import (
 
 func runMigrate(ctx context.Context, args []string, getenv Env, stdout, stderr io.Writer) error {
 	fs := newFlagSet("migrate", stderr)
-	dsn := fs.String("db", envString(getenv, "db", DefaultDB), "database (env INTENTRT_DB)")
-	if err := parse(fs, args); err != nil {
+	dsn := defineDB(fs)
+	if err := parse(fs, args, getenv); err != nil {
 		return err
 	}
 	db, err := openDB(ctx, *dsn)

@@ -16,11 +16,11 @@ type natsConfig struct {
 
 // natsFlags registers --nats and the names of what the consumer ensures. The defaults are the
 // contract's; another prefix lets deployments (or tests) share one NATS cluster.
-func natsFlags(fs *flag.FlagSet, getenv Env, c *natsConfig) {
-	fs.StringVar(&c.url, "nats", envString(getenv, "nats", ""), "NATS JetStream URL to consume session events from, e.g. nats://127.0.0.1:4222 (env INTENTRT_NATS)")
-	fs.StringVar(&c.stream, "nats-stream", envString(getenv, "nats-stream", natsingest.DefaultStream), "JetStream stream the events are kept in (env INTENTRT_NATS_STREAM)")
-	fs.StringVar(&c.prefix, "nats-prefix", envString(getenv, "nats-prefix", natsingest.DefaultPrefix), "subject prefix: events arrive on PREFIX.<accountId>.<botId> (env INTENTRT_NATS_PREFIX)")
-	fs.StringVar(&c.durable, "nats-durable", envString(getenv, "nats-durable", natsingest.DefaultDurable), "durable consumer shared by every node (env INTENTRT_NATS_DURABLE)")
+func natsFlags(fs *flag.FlagSet, c *natsConfig) {
+	fs.StringVar(&c.url, "nats", "", "NATS JetStream URL to consume session events from, e.g. nats://127.0.0.1:4222")
+	fs.StringVar(&c.stream, "nats-stream", natsingest.DefaultStream, "JetStream stream the events are kept in")
+	fs.StringVar(&c.prefix, "nats-prefix", natsingest.DefaultPrefix, "subject prefix: events arrive on PREFIX.<accountId>.<botId>")
+	fs.StringVar(&c.durable, "nats-durable", natsingest.DefaultDurable, "durable consumer shared by every node")
 }
 
 // startNATS starts the JetStream consumer when --nats is given; without it nothing of NATS is

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -39,55 +40,43 @@ type serveConfig struct {
 	nats            natsConfig
 }
 
+// serveFlags holds the flags of serve that are checked and converted after parsing.
+type serveFlags struct {
+	level     string
+	overrides stringList
+}
+
+// defineServe defines serve's flags on fs, bound to c and to the serveFlags it returns.
+func defineServe(fs *flag.FlagSet, c *serveConfig) *serveFlags {
+	var f serveFlags
+	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "listen address HOST:PORT")
+	fs.StringVar(&c.dsn, "db", DefaultDB, "database: file path, sqlite://PATH or postgres://...")
+	fs.BoolVar(&c.demo, "demo", false, "create a demo account, bot and app and feed simulated sessions")
+	fs.IntVar(&c.rateLimit, "rate-limit", 60, "read API requests per minute per account; 0 turns the limit off")
+	fs.Var(&f.overrides, "rate-limit-account", "per-account limit ACCOUNT=N, repeatable")
+	fs.Int64Var(&c.maxBody, "max-body", 8<<20, "largest ingest body in bytes")
+	fs.IntVar(&c.maxEvents, "max-events", 10_000, "most events in one ingest request")
+	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&f.level, "log-level", "info", "log level: debug, info, warn, error")
+	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long SIGTERM waits for requests in flight")
+	natsFlags(fs, &c.nats)
+	fs.BoolVar(&c.readCache, "read-cache", true, "serve repeated unfiltered reads of a bot from memory until a commit changes it; SQLite only (--read-cache=false turns it off)")
+	fs.DurationVar(&c.logFlush, "log-flush", 100*time.Millisecond, "write request log lines out every interval instead of one write per line; warnings and errors at once; 0 writes every line at once")
+	return &f
+}
+
 func parseServe(args []string, getenv Env, stderr io.Writer) (serveConfig, error) {
 	var c serveConfig
 	fs := newFlagSet("serve", stderr)
-	fs.StringVar(&c.addr, "addr", envString(getenv, "addr", "127.0.0.1:8080"), "listen address HOST:PORT (env INTENTRT_ADDR)")
-	fs.StringVar(&c.dsn, "db", envString(getenv, "db", DefaultDB), "database: file path, sqlite://PATH or postgres://... (env INTENTRT_DB)")
-	fs.BoolVar(&c.demo, "demo", envString(getenv, "demo", "") == "1", "create a demo account, bot and app and feed simulated sessions (env INTENTRT_DEMO=1)")
-	rl, err := envInt(getenv, "rate-limit", 60)
-	if err != nil {
-		return c, err
-	}
-	fs.IntVar(&c.rateLimit, "rate-limit", rl, "read API requests per minute per account; 0 turns the limit off (env INTENTRT_RATE_LIMIT)")
-	var overrides stringList
-	if v := getenv(envName("rate-limit-account")); v != "" {
-		overrides = strings.Split(v, ",")
-	}
-	fs.Var(&overrides, "rate-limit-account", "per-account limit ACCOUNT=N, repeatable (env INTENTRT_RATE_LIMIT_ACCOUNT, comma separated)")
-	maxBody, err := envInt(getenv, "max-body", 8<<20)
-	if err != nil {
-		return c, err
-	}
-	fs.Int64Var(&c.maxBody, "max-body", int64(maxBody), "largest ingest body in bytes (env INTENTRT_MAX_BODY)")
-	maxEvents, err := envInt(getenv, "max-events", 10_000)
-	if err != nil {
-		return c, err
-	}
-	fs.IntVar(&c.maxEvents, "max-events", maxEvents, "most events in one ingest request (env INTENTRT_MAX_EVENTS)")
-	fs.StringVar(&c.logFormat, "log-format", envString(getenv, "log-format", "text"), "log format: text or json (env INTENTRT_LOG_FORMAT)")
-	level := fs.String("log-level", envString(getenv, "log-level", "info"), "log level: debug, info, warn, error (env INTENTRT_LOG_LEVEL)")
-	shutdown, err := envDuration(getenv, "shutdown-timeout", 30*time.Second)
-	if err != nil {
-		return c, err
-	}
-	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", shutdown, "how long SIGTERM waits for requests in flight (env INTENTRT_SHUTDOWN_TIMEOUT)")
-	natsFlags(fs, getenv, &c.nats)
-	fs.BoolVar(&c.readCache, "read-cache", !strings.EqualFold(envString(getenv, "read-cache", "true"), "false") && envString(getenv, "read-cache", "") != "0",
-		"serve repeated unfiltered reads of a bot from memory until a commit changes it; SQLite only (env INTENTRT_READ_CACHE=false turns it off)")
-	logFlush, err := envDuration(getenv, "log-flush", 100*time.Millisecond)
-	if err != nil {
-		return c, err
-	}
-	fs.DurationVar(&c.logFlush, "log-flush", logFlush, "write request log lines out every interval instead of one write per line; warnings and errors at once; 0 writes every line at once (env INTENTRT_LOG_FLUSH)")
-	if err := parse(fs, args); err != nil {
+	f := defineServe(fs, &c)
+	if err := parse(fs, args, getenv); err != nil {
 		return c, err
 	}
 	if fs.NArg() > 0 {
 		return c, &usageError{fmt.Sprintf("serve: unexpected argument %q", fs.Arg(0))}
 	}
-	if err := c.logLevel.UnmarshalText([]byte(*level)); err != nil {
-		return c, &usageError{fmt.Sprintf("serve: --log-level %q: use debug, info, warn or error", *level)}
+	if err := c.logLevel.UnmarshalText([]byte(f.level)); err != nil {
+		return c, &usageError{fmt.Sprintf("serve: --log-level %q: use debug, info, warn or error", f.level)}
 	}
 	if c.logFormat != "text" && c.logFormat != "json" {
 		return c, &usageError{fmt.Sprintf("serve: --log-format %q: use text or json", c.logFormat)}
@@ -96,7 +85,7 @@ func parseServe(args []string, getenv Env, stderr io.Writer) (serveConfig, error
 		return c, &usageError{"serve: --rate-limit must be ≥ 0, --max-body and --max-events > 0"}
 	}
 	c.rateOverrides = map[string]int{}
-	for _, o := range overrides {
+	for _, o := range f.overrides {
 		acct, n, ok := strings.Cut(o, "=")
 		v, err := strconv.Atoi(n)
 		if !ok || err != nil || v < 0 || acct == "" {
