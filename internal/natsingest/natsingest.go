@@ -121,7 +121,12 @@ func Start(ctx context.Context, opts Options) (*Consumer, error) {
 		nats.RetryOnFailedConnect(true), // start even while NATS is down
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(500*time.Millisecond),
-		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { log.Warn("nats: disconnected", "err", err) }),
+		nats.DisconnectErrHandler(func(c *nats.Conn, err error) {
+			if c.IsClosed() { // Close on shutdown, not a lost connection: nothing to warn about
+				return
+			}
+			log.Warn("nats: disconnected", "err", err)
+		}),
 		nats.ReconnectHandler(func(c *nats.Conn) { log.Info("nats: reconnected", "url", c.ConnectedUrlRedacted()) }),
 	)
 	if err != nil {
