@@ -109,7 +109,9 @@ func setFromEnv(fs *flag.FlagSet, getenv Env) error {
 		}
 		for _, one := range values {
 			if err := fs.Set(f.Name, one); err != nil {
-				errs = append(errs, &usageError{fmt.Sprintf("%s=%q: %v (it sets --%s)", name, v, err, f.Name)})
+				// The flag package's own errors are terse ("parse error"): say what was expected.
+				kind, _ := flag.UnquoteUsage(f)
+				errs = append(errs, &usageError{fmt.Sprintf("%s=%q: not a valid %s for --%s (%v)", name, v, kind, f.Name, err)})
 				return
 			}
 		}
