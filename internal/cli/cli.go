@@ -49,9 +49,10 @@ are INTENTRT_BENCH_...); the command line wins. Booleans take 1, 0, true or fals
 flags a comma-separated list.
 `
 
-// commandFlags defines the flags of each command on a flag set. The commands define their flags
-// through it, and the configuration test walks it, so that every flag, a new one too, is
-// checked with its environment form.
+// commandFlags defines the flags of each command on a flag set, through the same define function
+// the command itself calls. The configuration test walks it, so that every flag, a new one too,
+// is checked with its environment form; another test checks that it lists every command of the
+// usage. A command's flags belong in its define function, not in its run function.
 var commandFlags = map[string]func(*flag.FlagSet){
 	"serve":       func(fs *flag.FlagSet) { defineServe(fs, &serveConfig{}) },
 	"apps create": func(fs *flag.FlagSet) { defineAppsCreate(fs) },
