@@ -8,9 +8,9 @@ import (
 
 // The handling-time histogram. Bin i holds the whole seconds [binLow[i], binLow[i+1]): one bin
 // per second below exactBelow, then bins of width floor(low/25), so that the bin's midpoint is
-// within 2 % of any value in it (width-1 ≤ low/25 - 1, half of that < 0.02·low). The bins reach
-// histCap seconds (68 years); a value beyond it is counted in the last bin, and a percentile that
-// lands there reports that bin's midpoint. See docs/analytics.md.
+// within 2 % of any value in it (see BinValue). The bins reach histCap seconds (68 years); a value
+// beyond it is counted in the last bin, and a percentile that lands there reports that bin's
+// middle. See docs/analytics.md.
 const (
 	exactBelow = 50
 	histCap    = 1 << 31
@@ -38,13 +38,15 @@ func Bin(sec int64) int {
 	return sort.Search(len(binLow), func(i int) bool { return binLow[i] > sec }) - 1
 }
 
-// BinValue is what a percentile that falls in bin i reports: the middle of its whole seconds.
+// BinValue is what a percentile that falls in bin i reports: the middle of its whole seconds,
+// rounded down to a whole second, so that percentiles read like the handling times they
+// summarise. A bin of width w (≤ low/25) is then off by at most ⌈(w−1)/2⌉ ≤ w/2 ≤ 0.02·low.
 func BinValue(i int) float64 {
 	hi := int64(histCap)
 	if i+1 < len(binLow) {
 		hi = binLow[i+1]
 	}
-	return float64(binLow[i]) + float64(hi-1-binLow[i])/2
+	return float64(binLow[i] + (hi-1-binLow[i])/2)
 }
 
 // Hist is a sparse histogram in its stored form: empty when every count is 0, otherwise a

@@ -46,9 +46,11 @@ func (b Bucket) valid() bool {
 
 // edger finds bucket edges in one zone. A raw edge is an instant where the zone's wall clock
 // reaches a multiple of the bucket width, or where the zone's offset changes (sub-day buckets), or
-// the first instant of a local date (1d). The edges a summary uses are raw edges rounded down to
+// the first instant of a local date (1d). The edges a summary uses are raw edges rounded up to
 // the UTC minute, because the aggregate rows it sums are UTC minutes; that only moves edges in
-// zones whose offset is not a whole number of minutes (local mean time before ~1900).
+// zones whose offset is not a whole number of minutes (local mean time before ~1900), and there
+// rounding up lands exactly on the wall-clock edge as AppendTime writes it (offset floored to the
+// minute), so the series still reads 12:00, 13:00.
 type edger struct {
 	loc  *time.Location
 	step int64 // seconds; 0 for days
@@ -62,8 +64,12 @@ func floorDiv(a, b int64) int64 {
 	return q
 }
 
-func floorMinute(t time.Time) time.Time {
-	return time.Unix(floorDiv(t.Unix(), 60)*60, 0).UTC()
+func ceilMinute(t time.Time) time.Time {
+	m := floorDiv(t.Unix(), 60) * 60
+	if t.Unix() != m || t.Nanosecond() != 0 {
+		m += 60
+	}
+	return time.Unix(m, 0).UTC()
 }
 
 func (e edger) offset(t time.Time) int64 {
@@ -195,10 +201,13 @@ func (e edger) next(t time.Time) time.Time {
 // ok is false when that run has more than max buckets.
 func (e edger) window(from, to time.Time, max int) (edges []time.Time, ok bool) {
 	raw := e.start(from)
-	edges = append(edges, floorMinute(raw))
+	for ceilMinute(raw).After(from) {
+		raw = e.start(raw.Add(-time.Nanosecond))
+	}
+	edges = append(edges, ceilMinute(raw))
 	for edges[len(edges)-1].Before(to) {
 		raw = e.next(raw)
-		f := floorMinute(raw)
+		f := ceilMinute(raw)
 		switch {
 		case !f.After(from):
 			edges[0] = f
@@ -218,18 +227,22 @@ func (e edger) back(edge time.Time, n int) []time.Time {
 	edges := make([]time.Time, n+1)
 	edges[n] = edge
 	for i := n - 1; i >= 0; i-- {
-		edges[i] = floorMinute(e.start(edges[i+1].Add(-time.Nanosecond)))
+		raw := e.start(edges[i+1].Add(-time.Nanosecond))
+		for !ceilMinute(raw).Before(edges[i+1]) {
+			raw = e.start(raw.Add(-time.Nanosecond))
+		}
+		edges[i] = ceilMinute(raw)
 	}
 	return edges
 }
 
 // AppendTime appends t as YYYY-MM-DDTHH:MM:SS.mmm±HH:MM in loc's offset at that instant. An
-// offset with seconds (local mean time) is cut to whole minutes and the wall clock shown in that
-// offset, so the string still names exactly the instant t.
+// offset with seconds (local mean time) is floored to whole minutes and the wall clock shown in
+// that offset, so the string still names exactly the instant t.
 func AppendTime(b []byte, t time.Time, loc *time.Location) []byte {
-	_, off := t.In(loc).Zone()
-	off -= off % 60
-	b = t.UTC().Add(time.Duration(off) * time.Second).AppendFormat(b, "2006-01-02T15:04:05.000")
+	_, o := t.In(loc).Zone()
+	off := int(floorDiv(int64(o), 60) * 60)
+	b = t.UTC().Add(time.Duration(off)*time.Second).AppendFormat(b, "2006-01-02T15:04:05.000")
 	sign := byte('+')
 	if off < 0 {
 		sign, off = '-', -off

@@ -14,7 +14,7 @@ import (
 // 30-minute DST, and zones that changed their offset in the past.
 var Zones = []string{"UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Asia/Kathmandu",
 	"Australia/Adelaide", "Australia/Lord_Howe", "America/St_Johns", "Pacific/Chatham", "Asia/Tehran",
-	"Pacific/Apia", "America/Sao_Paulo"}
+	"Pacific/Apia", "America/Sao_Paulo", "America/Havana"}
 
 // Channels and Intents are the names random sessions draw from.
 var (
