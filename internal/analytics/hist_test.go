@@ -65,6 +65,18 @@ func TestHistAddSubEncode(t *testing.T) {
 			t.Fatalf("%v: accepted", bad)
 		}
 	}
+	// The one-bin fast path of addTo agrees with the general decoder, negative counts included.
+	for _, n := range []int64{1, -1, 3, -3, 63, -64} {
+		one := appendBin(Hist{histVersion}, -1, 17, n)
+		fast, slow := make([]int64, Bins), make([]int64, Bins)
+		if err := one.addTo(fast, 1); err != nil {
+			t.Fatal(err)
+		}
+		_ = one.Each(func(bin int, c int64) { slow[bin] += c })
+		if !slices.Equal(fast, slow) || fast[17] != n {
+			t.Fatalf("count %d: fast path %d, decoder %d", n, fast[17], slow[17])
+		}
+	}
 	if len(NewHist(17)) != 3 {
 		t.Fatalf("one session's histogram takes %d bytes, want 3", len(NewHist(17)))
 	}
