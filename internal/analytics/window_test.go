@@ -2,11 +2,13 @@ package analytics_test
 
 import (
 	"errors"
+	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/intentrt/intentrt/internal/analytics"
+	"github.com/intentrt/intentrt/internal/analytics/analyticstest"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -192,5 +194,60 @@ func TestResolveDefaultsAndLimit(t *testing.T) {
 	req, err = (&analytics.Body{Channels: []string{"RTM", "korevg", "rtm"}}).Resolve(now)
 	if err != nil || !slices.Equal(req.Channels, []string{"korevg", "rtm"}) {
 		t.Fatalf("channels: %v %v", req.Channels, err)
+	}
+}
+
+// TestEdgesMatchMinuteScan checks the edges against their definition, minute by minute, over
+// random windows since 1970 (every offset a whole number of minutes), most around a change of
+// offset: a minute starts a sub-day bucket when the wall clock is on a multiple of the width or
+// the offset just changed, and a day when its local date is later than any before it.
+func TestEdgesMatchMinuteScan(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	zones := append(slices.Clone(analyticstest.Zones), "Europe/Dublin", "America/Asuncion", "Antarctica/Troll")
+	width := map[string]int64{"1m": 60, "5m": 300, "15m": 900, "1h": 3600}
+	for range 2000 {
+		zone := zones[rng.IntN(len(zones))]
+		bucket := analytics.Buckets[rng.IntN(len(analytics.Buckets))]
+		loc, _ := time.LoadLocation(zone)
+		from := time.Unix(rng.Int64N(60*365*86400), 0).UTC()
+		span := time.Duration(1+rng.IntN(300)) * time.Minute
+		if bucket == "1d" {
+			span = time.Duration(1+rng.IntN(5*24)) * time.Hour
+		}
+		if _, end := from.In(loc).ZoneBounds(); rng.IntN(4) > 0 && !end.IsZero() { // around a change of the zone
+			from = end.Add(-time.Duration(rng.Int64N(int64(span)))).Truncate(time.Second)
+		}
+		to := from.Add(span)
+		req := resolve(t, from.Format(time.RFC3339), to.Format(time.RFC3339), string(bucket), zone)
+		var want []time.Time
+		var latest time.Time // the latest local date seen so far, as midnight UTC
+		for m := req.From.Add(-26 * time.Hour); !m.After(req.To); m = m.Add(time.Minute) {
+			lt, pt := m.In(loc), m.Add(-time.Minute).In(loc)
+			_, off := lt.Zone()
+			_, poff := pt.Zone()
+			var edge bool
+			if bucket == "1d" {
+				// A day starts at the first instant of its date: where the date passes every date
+				// before it (a fall-back across midnight shows an earlier date again for a while).
+				y, mo, d := lt.Date()
+				date := time.Date(y, mo, d, 0, 0, 0, 0, time.UTC)
+				edge = date.After(latest) && !latest.IsZero()
+				if date.After(latest) {
+					latest = date
+				}
+			} else {
+				wall := m.Unix() + int64(off)
+				edge = off != poff || ((wall%width[string(bucket)])+width[string(bucket)])%width[string(bucket)] == 0
+			}
+			if edge && !m.Before(req.From) {
+				want = append(want, m)
+			}
+		}
+		if n := len(req.Edges); req.From.After(from) || !req.Edges[1].After(from) || req.To.Before(to) || !req.Edges[n-2].Before(to) {
+			t.Fatalf("%s %s %s–%s: window %v is not the narrowest cover", zone, bucket, from, to, req.Edges)
+		}
+		if !slices.EqualFunc(req.Edges, want, time.Time.Equal) {
+			t.Fatalf("%s %s %s–%s:\n got %v\nwant %v", zone, bucket, from, to, req.Edges, want)
+		}
 	}
 }
