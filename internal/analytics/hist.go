@@ -8,12 +8,13 @@ import (
 
 // The handling-time histogram. Bin i holds the whole seconds [binLow[i], binLow[i+1]): one bin
 // per second below exactBelow, then bins of width floor(low/25), so that the bin's midpoint is
-// within 2 % of any value in it (see BinValue). The bins reach histCap seconds (68 years); a value
+// within 2 % of any value in it (see BinValue). The bins reach histCap seconds (544 years, past
+// anything a session can hold: timeHandled ≤ 100 years, end − start ≤ 292 years); a value
 // beyond it is counted in the last bin, and a percentile that lands there reports that bin's
 // middle. See docs/analytics.md.
 const (
 	exactBelow = 50
-	histCap    = 1 << 31
+	histCap    = 1 << 34
 )
 
 var binLow = func() []int64 {
