@@ -149,13 +149,15 @@ func Summarize(req *Request, rows []Row, inProgress int64, asOf time.Time) (Summ
 	chIdx, inIdx := map[string]int{}, map[string]int{}
 	var chNames, inNames []string
 	deflected := map[string]int64{}
-	// Rows of the window for the series, by bucket: bucket of each wanted row, then a counting sort.
-	bucketOf := make([]int32, len(rows))
-	perBucket := make([]int32, len(edges))
+	series := seriesBuilder{points: s.Series, scratch: scratch, cur: -1}
+	sorted := true // by minute, as a store reads rows along its primary key: the series streams
+	for i := 1; i < len(rows) && sorted; i++ {
+		sorted = rows[i-1].Minute <= rows[i].Minute
+	}
+	var pending []uint64 // otherwise: bucket<<32 | row index, sorted afterwards
 
 	for i := range rows {
 		r := &rows[i]
-		bucketOf[i] = -1
 		if r.Minute < prevFrom || r.Minute >= to || !req.channelOK(r.Channel) {
 			continue
 		}
@@ -200,38 +202,21 @@ func Summarize(req *Request, rows []Row, inProgress int64, asOf time.Time) (Summ
 			deflected[r.DeflectedTo] += r.Sessions
 		}
 		b := sort.Search(len(edges), func(k int) bool { return edges[k] > r.Minute }) - 1
-		bucketOf[i] = int32(b)
-		perBucket[b+1]++
+		if !sorted {
+			pending = append(pending, uint64(b)<<32|uint64(i))
+		} else if err := series.add(b, r); err != nil {
+			return s, err
+		}
 	}
 	s.Totals = totals.figures()
 	s.Previous = prev.figures()
-
-	// Series: rows of each bucket summed into one scratch histogram at a time.
-	for b := 1; b < len(perBucket); b++ {
-		perBucket[b] += perBucket[b-1]
-	}
-	order := make([]int32, perBucket[len(perBucket)-1])
-	fill := slices.Clone(perBucket)
-	for i, b := range bucketOf {
-		if b >= 0 {
-			order[fill[b]] = int32(i)
-			fill[b]++
+	slices.Sort(pending)
+	for _, p := range pending {
+		if err := series.add(int(p>>32), &rows[uint32(p)]); err != nil {
+			return s, err
 		}
 	}
-	for b := range s.Series {
-		lo, hi := perBucket[b], perBucket[b+1]
-		if lo == hi {
-			continue
-		}
-		clear(scratch)
-		c := counter{hist: scratch}
-		for _, i := range order[lo:hi] {
-			if err := c.add(&rows[i]); err != nil {
-				return s, err
-			}
-		}
-		s.Series[b].Figures = c.figures()
-	}
+	series.flush()
 
 	for j, c := range channels {
 		s.Channels = append(s.Channels, Named{chNames[j], c.figures()})
@@ -279,6 +264,31 @@ func Summarize(req *Request, rows []Row, inProgress int64, asOf time.Time) (Summ
 		s.Intents = append(s.Intents, Named{inNames[j], top[k].figures()})
 	}
 	return s, nil
+}
+
+// seriesBuilder sums the rows of each bucket into one scratch histogram at a time; rows must
+// come bucket by bucket.
+type seriesBuilder struct {
+	points  []Point
+	scratch []int64
+	cur     int // the bucket being summed; -1 before the first
+	c       counter
+}
+
+func (sb *seriesBuilder) add(bucket int, r *Row) error {
+	if bucket != sb.cur {
+		sb.flush()
+		sb.cur = bucket
+		clear(sb.scratch)
+		sb.c = counter{hist: sb.scratch}
+	}
+	return sb.c.add(r)
+}
+
+func (sb *seriesBuilder) flush() {
+	if sb.cur >= 0 {
+		sb.points[sb.cur].Figures = sb.c.figures()
+	}
 }
 
 func byNamedSessions(a, b Named) int {
