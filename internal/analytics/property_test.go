@@ -20,31 +20,14 @@ func TestSummarizeMatchesBruteForce(t *testing.T) {
 		span := []time.Duration{2 * time.Hour, 3 * 24 * time.Hour, 400 * 24 * time.Hour}[seed%3]
 		hs := analyticstest.RandomHistories(rng, 300, now, span)
 		table := analyticstest.Table{}
-		// Interleave: commit one step of a random unfinished history at a time.
-		pos := make([]int, len(hs))
-		prev := make([]*session.State, len(hs))
-		for left := len(hs); left > 0; {
-			i := rng.IntN(len(hs))
-			if pos[i] == len(hs[i]) {
-				continue
-			}
-			next := hs[i][pos[i]]
-			if err := table.Apply(analytics.Delta(prev[i], next)); err != nil {
+		for _, st := range analyticstest.Interleave(rng, hs) {
+			if err := table.Apply(analytics.Delta(st.Before, st.After)); err != nil {
 				t.Fatal(err)
 			}
-			prev[i] = next
-			if pos[i]++; pos[i] == len(hs[i]) {
-				left--
-			}
 		}
-		var final []session.State
-		for _, h := range hs {
-			if s := h.Final(); s != nil {
-				final = append(final, *s)
-			}
-		}
+		final := analyticstest.Finals(hs)
 		rows := table.Rows() // in key order, minute first, as a store reads them
-		if seed%2 == 1 { // in any order: Summarize must not depend on it
+		if seed%2 == 1 {     // in any order: Summarize must not depend on it
 			rng.Shuffle(len(rows), func(i, j int) { rows[i], rows[j] = rows[j], rows[i] })
 		}
 		for q := range 15 {
@@ -53,11 +36,11 @@ func TestSummarizeMatchesBruteForce(t *testing.T) {
 			if err != nil {
 				t.Fatalf("seed %d query %d: %v", seed, q, err)
 			}
-			got, err := analytics.Summarize(req, rows, analyticstest.BruteForce(req, final, now).InProgress, now)
+			want := analyticstest.BruteForce(req, final, now)
+			got, err := analytics.Summarize(req, rows, want.InProgress, now)
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := analyticstest.BruteForce(req, final, now)
 			queries++
 			if want.Totals.Sessions > 0 && len(want.Intents) > 0 {
 				nonEmpty++

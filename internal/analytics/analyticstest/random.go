@@ -175,3 +175,45 @@ func RandomBody(rng *rand.Rand, now time.Time, span time.Duration) analytics.Bod
 	}
 	return b
 }
+
+// Step is one commit of a session: its state before (nil if new) and after (nil if erased).
+type Step struct {
+	Session       int // index into the histories
+	Before, After *session.State
+}
+
+// Interleave orders the commits of all histories randomly, each history's own in order, as
+// concurrent producers would deliver them.
+func Interleave(rng *rand.Rand, hs []History) []Step {
+	var steps []Step
+	pos := make([]int, len(hs))
+	var open []int
+	for i := range hs {
+		open = append(open, i)
+	}
+	for len(open) > 0 {
+		k := rng.IntN(len(open))
+		i := open[k]
+		var before *session.State
+		if pos[i] > 0 {
+			before = hs[i][pos[i]-1]
+		}
+		steps = append(steps, Step{Session: i, Before: before, After: hs[i][pos[i]]})
+		if pos[i]++; pos[i] == len(hs[i]) {
+			open[k] = open[len(open)-1]
+			open = open[:len(open)-1]
+		}
+	}
+	return steps
+}
+
+// Finals are the sessions as they stand after every history, erased ones left out.
+func Finals(hs []History) []session.State {
+	var out []session.State
+	for _, h := range hs {
+		if s := h.Final(); s != nil {
+			out = append(out, *s)
+		}
+	}
+	return out
+}
