@@ -25,8 +25,8 @@ var binLow = func() []int64 {
 	return lows
 }()
 
-// Bins is the number of bins of the histogram.
-var Bins = len(binLow)
+// numBins is the number of bins of the histogram: the length of every dense histogram.
+var numBins = len(binLow)
 
 // Bin is the histogram bin of sec whole seconds (negative counts as 0).
 func Bin(sec int64) int {
@@ -122,7 +122,7 @@ func (h Hist) Each(f func(bin int, n int64)) error {
 	}
 }
 
-// addTo adds the counts of h, times sign, to the dense histogram d (len Bins).
+// addTo adds the counts of h, times sign, to the dense histogram d (len numBins).
 func (h Hist) addTo(d []int64, sign int64) error {
 	// Most rows hold a few sessions in one bin: one byte of bin, one of count.
 	if len(h) == 3 && h[0] == histVersion && h[1] > 0 && h[1] < 0x80 && h[2] < 0x80 && h[2] != 0 {

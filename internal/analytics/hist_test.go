@@ -24,15 +24,15 @@ func TestBinValueWithinTolerance(t *testing.T) {
 		check(rng.Int64N(histCap))
 	}
 	check(histCap - 1)
-	if Bin(-5) != 0 || Bin(math.MaxInt64) != Bins-1 {
+	if Bin(-5) != 0 || Bin(math.MaxInt64) != numBins-1 {
 		t.Fatal("out-of-range values must clamp to the first and last bins")
 	}
-	t.Logf("%d bins", Bins)
+	t.Logf("%d bins", numBins)
 }
 
 func TestHistAddSubEncode(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	dense := make([]int64, Bins)
+	dense := make([]int64, numBins)
 	var h Hist
 	for range 2000 {
 		sec := rng.Int64N(5000)
@@ -49,7 +49,7 @@ func TestHistAddSubEncode(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	got := make([]int64, Bins)
+	got := make([]int64, numBins)
 	if err := h.addTo(got, 1); err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +68,7 @@ func TestHistAddSubEncode(t *testing.T) {
 	// The one-bin fast path of addTo agrees with the general decoder, negative counts included.
 	for _, n := range []int64{1, -1, 3, -3, 63, -64} {
 		one := appendBin(Hist{histVersion}, -1, 17, n)
-		fast, slow := make([]int64, Bins), make([]int64, Bins)
+		fast, slow := make([]int64, numBins), make([]int64, numBins)
 		if err := one.addTo(fast, 1); err != nil {
 			t.Fatal(err)
 		}
@@ -83,7 +83,7 @@ func TestHistAddSubEncode(t *testing.T) {
 }
 
 func TestPercentileNearestRank(t *testing.T) {
-	d := make([]int64, Bins)
+	d := make([]int64, numBins)
 	for _, s := range []int64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10} {
 		d[Bin(s)]++
 	}

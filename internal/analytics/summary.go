@@ -140,10 +140,10 @@ func Summarize(req *Request, rows []Row, inProgress int64, asOf time.Time) (Summ
 	for i, e := range req.Edges {
 		edges[i] = MinuteOf(e)
 	}
-	hist := make([]int64, 3*Bins) // totals, previous, scratch for the series
-	totals := counter{hist: hist[:Bins:Bins]}
-	prev := counter{hist: hist[Bins : 2*Bins : 2*Bins]}
-	scratch := hist[2*Bins:]
+	hist := make([]int64, 3*numBins) // totals, previous, scratch for the series
+	totals := counter{hist: hist[:numBins:numBins]}
+	prev := counter{hist: hist[numBins : 2*numBins : 2*numBins]}
+	scratch := hist[2*numBins:]
 
 	var channels, intents []counter
 	chIdx, inIdx := map[string]int{}, map[string]int{}
@@ -193,7 +193,7 @@ func Summarize(req *Request, rows []Row, inProgress int64, asOf time.Time) (Summ
 			j = len(channels)
 			chIdx[r.Channel] = j
 			chNames = append(chNames, r.Channel)
-			channels = append(channels, counter{hist: make([]int64, Bins)})
+			channels = append(channels, counter{hist: make([]int64, numBins)})
 		}
 		if err := channels[j].add(r); err != nil {
 			return s, err
@@ -244,9 +244,9 @@ func Summarize(req *Request, rows []Row, inProgress int64, asOf time.Time) (Summ
 	rank = rank[:min(len(rank), req.Top)]
 	top := make([]counter, len(rank))
 	slot := make(map[string]int, len(rank))
-	topHist := make([]int64, len(rank)*Bins)
+	topHist := make([]int64, len(rank)*numBins)
 	for k, j := range rank {
-		top[k].hist = topHist[k*Bins : (k+1)*Bins : (k+1)*Bins]
+		top[k].hist = topHist[k*numBins : (k+1)*numBins : (k+1)*numBins]
 		slot[inNames[j]] = k
 	}
 	for i := range rows {
