@@ -19,12 +19,11 @@ import (
 
 	"github.com/intentrt/intentrt/internal/auth"
 	"github.com/intentrt/intentrt/internal/session"
-	"github.com/intentrt/intentrt/internal/store"
 )
 
 // Store is what the bench writes to directly: the baselines and the fast population of history.
 type Store interface {
-	Apply(ctx context.Context, batches []store.Batch) ([]store.Result, []session.Change, error)
+	Apply(ctx context.Context, batches []session.Batch) ([]session.Result, []session.Change, error)
 	CreateApp(ctx context.Context, app auth.App) error
 	Close() error
 }

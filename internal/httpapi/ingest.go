@@ -9,7 +9,6 @@ import (
 
 	"github.com/intentrt/intentrt/internal/auth"
 	"github.com/intentrt/intentrt/internal/session"
-	"github.com/intentrt/intentrt/internal/store"
 )
 
 // ingestResponse acknowledges a stored batch.
@@ -60,7 +59,7 @@ func (h *Handlers) handleIngest(w http.ResponseWriter, r *http.Request) {
 		WriteJSON(w, http.StatusOK, ingestResponse{})
 		return
 	}
-	res, err := h.Ingest.Submit(r.Context(), store.Batch{Account: c.Account, Bot: c.Bot, Events: events})
+	res, err := h.Ingest.Submit(r.Context(), session.Batch{Account: c.Account, Bot: c.Bot, Events: events})
 	if err != nil {
 		h.WriteInternal(w, r, fmt.Errorf("ingest: %w", err))
 		return

@@ -13,7 +13,6 @@ import (
 	"github.com/intentrt/intentrt/internal/live"
 	"github.com/intentrt/intentrt/internal/metrics"
 	"github.com/intentrt/intentrt/internal/session"
-	"github.com/intentrt/intentrt/internal/store"
 )
 
 // SessionReader answers the read API.
@@ -23,7 +22,7 @@ type SessionReader interface {
 
 // Submitter durably stores an ingest batch.
 type Submitter interface {
-	Submit(ctx context.Context, b store.Batch) (store.Result, error)
+	Submit(ctx context.Context, b session.Batch) (session.Result, error)
 }
 
 // TokenVerifier maps a JWT to the app that signed it.

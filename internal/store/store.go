@@ -1,6 +1,7 @@
-// Package store defines what intentrt needs from storage, the errors every backend maps its
-// driver's errors to, and the numbered migrations they share the mechanics of. The backends live
-// in subpackages (sqlite, postgres); storetest is the conformance suite they all pass.
+// Package store defines what intentrt needs from storage: the interfaces, the optional
+// capabilities a backend may offer, and the errors every backend maps its driver's errors to.
+// It holds no SQL: the backends live in subpackages (sqlite, postgres), the row codecs and
+// migration loader they share in sqlrow, and storetest is the conformance suite they all pass.
 package store
 
 import (
@@ -24,20 +25,6 @@ var (
 	ErrSchemaTooNew = errors.New("database schema is newer than this binary")
 )
 
-// Batch is the events of one ingest request, all for one bot. A batch is stored whole or not at
-// all.
-type Batch struct {
-	Account string
-	Bot     string
-	Events  []session.Event
-}
-
-// Result tells a producer what became of its batch.
-type Result struct {
-	Accepted   int
-	Duplicates int
-}
-
 // Store is the whole of what intentrt asks of a storage backend.
 type Store interface {
 	Sessions
@@ -53,7 +40,7 @@ type Sessions interface {
 	// (synced to disk). It skips events seen before, assembles sessions, assigns cursors to those
 	// that complete or change visibly, and returns the changes in cursor order. Cursors are
 	// assigned in commit order: a reader that has seen cursor N has seen every cursor below it.
-	Apply(ctx context.Context, batches []Batch) ([]Result, []session.Change, error)
+	Apply(ctx context.Context, batches []session.Batch) ([]session.Result, []session.Change, error)
 	// Latest returns completed sessions matching q, newest end first (ties: sessionId descending).
 	Latest(ctx context.Context, q session.Query) ([]session.State, error)
 	// ChangesSince returns the sessions of a bot whose cursor is above after, in cursor order,

@@ -18,6 +18,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/intentrt/intentrt/internal/store"
+	"github.com/intentrt/intentrt/internal/store/sqlrow"
 )
 
 //go:embed migrations/*.sql
@@ -156,7 +157,7 @@ func (s *Store) prepare(ctx context.Context, queries ...string) ([]*sql.Stmt, er
 
 // SchemaVersion returns the applied and the expected schema versions.
 func (s *Store) SchemaVersion(ctx context.Context) (have, want int, err error) {
-	ms, err := store.LoadMigrations(migrationFS, "migrations")
+	ms, err := sqlrow.LoadMigrations(migrationFS, "migrations")
 	if err != nil {
 		return 0, 0, err
 	}
@@ -177,7 +178,7 @@ func (s *Store) SchemaVersion(ctx context.Context) (have, want int, err error) {
 // Migrate applies the migrations the database lacks, each in its own transaction together with
 // the record of its version, so a crash leaves the schema at a known step.
 func (s *Store) Migrate(ctx context.Context) error {
-	ms, err := store.LoadMigrations(migrationFS, "migrations")
+	ms, err := sqlrow.LoadMigrations(migrationFS, "migrations")
 	if err != nil {
 		return err
 	}
@@ -197,7 +198,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 	return nil
 }
 
-func (s *Store) apply(ctx context.Context, m store.Migration) error {
+func (s *Store) apply(ctx context.Context, m sqlrow.Migration) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return mapErr(err)
