@@ -6,12 +6,12 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
 	"net/url"
 	"runtime"
-	"strings"
 	"sync"
 
 	msqlite "modernc.org/sqlite"
@@ -232,8 +232,23 @@ func mapErr(err error) error {
 			return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
 		}
 	}
-	if strings.Contains(err.Error(), "database is closed") {
+	if errors.Is(err, errDBClosed) || errors.Is(err, sql.ErrConnDone) {
 		return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
 	}
 	return err
 }
+
+// errDBClosed is database/sql's "sql: database is closed", which the package does not export.
+// It is taken once from a handle that is closed before it ever connects, so that mapErr
+// recognises it by identity rather than by its text.
+var errDBClosed = func() error {
+	db := sql.OpenDB(neverConnector{})
+	db.Close()
+	return db.PingContext(context.Background())
+}()
+
+// neverConnector is a driver.Connector for errDBClosed; it is never asked to connect.
+type neverConnector struct{}
+
+func (neverConnector) Connect(context.Context) (driver.Conn, error) { return nil, driver.ErrBadConn }
+func (neverConnector) Driver() driver.Driver                        { return nil }
