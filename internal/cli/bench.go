@@ -90,7 +90,11 @@ func runBench(ctx context.Context, args []string, getenv Env, stdout, stderr io.
 
 // openBenchStore opens a database the bench created, with its schema.
 func openBenchStore(ctx context.Context, dsn string) (bench.Store, error) {
-	return openReady(ctx, dsn)
+	db, err := openReady(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	return db, nil
 }
 
 // sqliteBench puts each database of the run in a file of dir.

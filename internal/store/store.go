@@ -7,6 +7,7 @@ package store
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"time"
 
 	"github.com/intentrt/intentrt/internal/auth"
@@ -72,4 +73,26 @@ type Migrator interface {
 	SchemaVersion(ctx context.Context) (have, want int, err error)
 	// Migrate brings the schema to the binary's version.
 	Migrate(ctx context.Context) error
+}
+
+// The optional capabilities of a backend. A backend that has one implements it; the CLI's
+// openDB states which ones each backend offers, and the composition root starts what they
+// enable. A new capability is an interface here, a method set on the backends that have it,
+// and a field of the CLI's backend.
+
+// ChangeNotifier is a store shared by several nodes that announces every node's commits
+// (PostgreSQL's LISTEN/NOTIFY). The live stream must then be fed from storage, not from this
+// node's own commits.
+type ChangeNotifier interface {
+	// Listen calls onChange after commits of any node until ctx ends, reconnecting as needed.
+	Listen(ctx context.Context, onChange func(), log *slog.Logger)
+}
+
+// NodeRegistry is a store that knows how many nodes share it (PostgreSQL's nodes table), so
+// that they can divide a per-account budget.
+type NodeRegistry interface {
+	// Heartbeat says node id is alive and returns how many nodes were heard of within ttl.
+	Heartbeat(ctx context.Context, id string, now time.Time, ttl time.Duration) (int, error)
+	// Leave forgets node id at once, so that the others take over its share.
+	Leave(ctx context.Context, id string) error
 }
