@@ -85,25 +85,31 @@ func parseServe(args []string, getenv Env, stderr io.Writer) (serveConfig, error
 	if fs.NArg() > 0 {
 		return c, &usageError{fmt.Sprintf("serve: unexpected argument %q", fs.Arg(0))}
 	}
-	if err := c.logLevel.UnmarshalText([]byte(*level)); err != nil {
-		return c, &usageError{fmt.Sprintf("serve: --log-level %q: use debug, info, warn or error", *level)}
+	err = c.check(*level, overrides)
+	return c, err
+}
+
+// check validates what the flags said and reads the level and the per-account rate limits.
+func (c *serveConfig) check(level string, overrides []string) error {
+	if err := c.logLevel.UnmarshalText([]byte(level)); err != nil {
+		return &usageError{fmt.Sprintf("serve: --log-level %q: use debug, info, warn or error", level)}
 	}
 	if c.logFormat != "text" && c.logFormat != "json" {
-		return c, &usageError{fmt.Sprintf("serve: --log-format %q: use text or json", c.logFormat)}
+		return &usageError{fmt.Sprintf("serve: --log-format %q: use text or json", c.logFormat)}
 	}
 	if c.rateLimit < 0 || c.maxBody <= 0 || c.maxEvents <= 0 {
-		return c, &usageError{"serve: --rate-limit must be ≥ 0, --max-body and --max-events > 0"}
+		return &usageError{"serve: --rate-limit must be ≥ 0, --max-body and --max-events > 0"}
 	}
 	c.rateOverrides = map[string]int{}
 	for _, o := range overrides {
 		acct, n, ok := strings.Cut(o, "=")
 		v, err := strconv.Atoi(n)
 		if !ok || err != nil || v < 0 || acct == "" {
-			return c, &usageError{fmt.Sprintf("serve: --rate-limit-account %q: use ACCOUNT=N", o)}
+			return &usageError{fmt.Sprintf("serve: --rate-limit-account %q: use ACCOUNT=N", o)}
 		}
 		c.rateOverrides[acct] = v
 	}
-	return c, nil
+	return nil
 }
 
 // newLogger returns the server's logger and a function that writes out what it buffered.

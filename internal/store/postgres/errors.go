@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"syscall"
 	"strings"
+	"syscall"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/puddle/v2"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/puddle/v2"
 
 	"github.com/intentrt/intentrt/internal/store"
 )
