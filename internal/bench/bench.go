@@ -19,12 +19,11 @@ import (
 
 	"github.com/intentrt/intentrt/internal/auth"
 	"github.com/intentrt/intentrt/internal/session"
-	"github.com/intentrt/intentrt/internal/store"
 )
 
 // Store is what the bench writes to directly: the baselines and the fast population of history.
 type Store interface {
-	Apply(ctx context.Context, batches []store.Batch) ([]store.Result, []session.Change, error)
+	Apply(ctx context.Context, batches []session.Batch) ([]session.Result, []session.Change, error)
 	CreateApp(ctx context.Context, app auth.App) error
 	Close() error
 }
@@ -118,49 +117,10 @@ func Run(ctx context.Context, cfg Config, be Backend) (*Report, error) {
 	}
 	defer srvSmall.Stop()
 	h := authHeader(big.token, account)
-	const readPath = "/api/public/bot/" + targetBot + "/intentrealtimedata"
 
-	// 1 and 4. Read on 1 M and on 1 k sessions, and the ceiling answering the very bytes the read
-	// API answers, in interleaved slices.
-	answer, err := fetch(ctx, http.MethodPost, srv.URL+readPath, h)
-	if err != nil {
+	// 1 and 4. Read on 1 M and on 1 k sessions against the ceiling.
+	if err := measureReads(ctx, r, cfg, []*child{srv, srvStore, srvSmall}, h, authHeader(small.token, account), big, logf); err != nil {
 		return nil, err
-	}
-	bodyFile := filepath.Join(cfg.Dir, "read-answer.json")
-	if err := os.WriteFile(bodyFile, answer, 0o600); err != nil {
-		return nil, err
-	}
-	ceil, err := startChild(ctx, cfg.Exe, []string{"bench", "--serve-ceiling", bodyFile}, filepath.Join(cfg.Dir, "ceiling.log"))
-	if err != nil {
-		return nil, err
-	}
-	defer ceil.Stop()
-	logf("read: ceiling (bare net/http, the same %d bytes), read API (JWT verified, %d sessions, bot with %d of %d stored), "+
-		"the same with the read cache off, and that on %d stored; %d connections, %d interleaved rounds of %s each",
-		len(answer), session.DefaultLimit, big.targetSessions, cfg.FlatBig, cfg.FlatSmall, cfg.Concurrency, cfg.Rounds, cfg.slice())
-	targets := []vegeta.Targeter{
-		staticTarget(http.MethodPost, ceil.URL+readPath, h, nil),
-		staticTarget(http.MethodPost, srv.URL+readPath, h, nil),
-		staticTarget(http.MethodPost, srvStore.URL+readPath, h, nil),
-		staticTarget(http.MethodPost, srvSmall.URL+readPath, authHeader(small.token, account), nil),
-	}
-	reads := make([]series, len(targets))
-	for i, c := range []*child{ceil, srv, srvStore, srvSmall} {
-		reads[i].pid = c.cmd.Process.Pid
-	}
-	for _, tr := range targets {
-		warm(tr, cfg.Concurrency)
-	}
-	for range cfg.Rounds {
-		for i, tr := range targets {
-			reads[i].run(tr, cfg.Concurrency, cfg.slice())
-		}
-	}
-	r.Ceiling, r.Read, r.ReadStore, r.ReadSmall = reads[0].load(), reads[1].load(), reads[2].load(), reads[3].load()
-	for _, c := range []*child{ceil, srvStore, srvSmall} {
-		if err := c.Stop(); err != nil {
-			logf("stop: %v", err)
-		}
 	}
 
 	// 2. Batched ingest over HTTP vs the same rows applied straight to the store.
@@ -173,25 +133,9 @@ func Run(ctx context.Context, cfg Config, be Backend) (*Report, error) {
 	}
 
 	// 5. Freshness, with demo-like background traffic on other bots.
-	logf("freshness: %d sessions, from the ingest's 200 to the read API and the stream", cfg.Fresh)
-	bg := vegeta.NewAttacker(vegeta.Workers(4), vegeta.MaxWorkers(16))
-	bgDone := make(chan struct{})
-	go func() {
-		defer close(bgDone)
-		tr := counterTarget(func(n int) (string, []byte) {
-			e := completed("bg-", n, time.Now())
-			return srv.URL + "/api/public/bot/" + otherBot(n%max(cfg.Bots-1, 1)) + "/sessionevents", body([]session.Event{e})
-		}, h)
-		for range bg.Attack(tr, vegeta.ConstantPacer{Freq: 200, Per: time.Second}, 0, "") {
-		}
-	}()
-	f, err := measureFreshness(ctx, srv.URL, h, freshBot, cfg.Fresh)
-	bg.Stop()
-	<-bgDone
-	if err != nil {
+	if r.Freshness, err = freshnessUnderLoad(ctx, cfg, srv, h, logf); err != nil {
 		return nil, err
 	}
-	r.Freshness = f
 
 	// 6. Memory of the server that went through all of the above.
 	if r.PeakRSSBytes, err = srv.PeakRSS(); err != nil {
@@ -281,4 +225,80 @@ func prepare(ctx context.Context, be Backend, name string, bots, sessions int, l
 	logf("populated %s: %d sessions over %d bots in %s (%.0f sessions/s)", name, sessions, bots,
 		time.Since(start).Round(time.Millisecond), float64(sessions)/time.Since(start).Seconds())
 	return d, nil
+}
+
+// measureReads measures, in interleaved slices, the read API of servers (the large database,
+// the same with the read cache off, the small one) and a ceiling answering the very bytes the
+// read API answers. h authorises on the large databases, hSmall on the small one.
+func measureReads(ctx context.Context, r *Report, cfg Config, servers []*child, h, hSmall http.Header, big *database, logf func(string, ...any)) error {
+	srv, srvStore, srvSmall := servers[0], servers[1], servers[2]
+	const readPath = "/api/public/bot/" + targetBot + "/intentrealtimedata"
+	// 1 and 4. Read on 1 M and on 1 k sessions, and the ceiling answering the very bytes the read
+	// API answers, in interleaved slices.
+	answer, err := fetch(ctx, http.MethodPost, srv.URL+readPath, h)
+	if err != nil {
+		return err
+	}
+	bodyFile := filepath.Join(cfg.Dir, "read-answer.json")
+	if err := os.WriteFile(bodyFile, answer, 0o600); err != nil {
+		return err
+	}
+	ceil, err := startChild(ctx, cfg.Exe, []string{"bench", "--serve-ceiling", bodyFile}, filepath.Join(cfg.Dir, "ceiling.log"))
+	if err != nil {
+		return err
+	}
+	defer ceil.Stop()
+	logf("read: ceiling (bare net/http, the same %d bytes), read API (JWT verified, %d sessions, bot with %d of %d stored), "+
+		"the same with the read cache off, and that on %d stored; %d connections, %d interleaved rounds of %s each",
+		len(answer), session.DefaultLimit, big.targetSessions, cfg.FlatBig, cfg.FlatSmall, cfg.Concurrency, cfg.Rounds, cfg.slice())
+	targets := []vegeta.Targeter{
+		staticTarget(http.MethodPost, ceil.URL+readPath, h, nil),
+		staticTarget(http.MethodPost, srv.URL+readPath, h, nil),
+		staticTarget(http.MethodPost, srvStore.URL+readPath, h, nil),
+		staticTarget(http.MethodPost, srvSmall.URL+readPath, hSmall, nil),
+	}
+	reads := make([]series, len(targets))
+	for i, c := range []*child{ceil, srv, srvStore, srvSmall} {
+		reads[i].pid = c.cmd.Process.Pid
+	}
+	for _, tr := range targets {
+		warm(tr, cfg.Concurrency)
+	}
+	for range cfg.Rounds {
+		for i, tr := range targets {
+			reads[i].run(tr, cfg.Concurrency, cfg.slice())
+		}
+	}
+	r.Ceiling, r.Read, r.ReadStore, r.ReadSmall = reads[0].load(), reads[1].load(), reads[2].load(), reads[3].load()
+	for _, c := range []*child{ceil, srvStore, srvSmall} {
+		if err := c.Stop(); err != nil {
+			logf("stop: %v", err)
+		}
+	}
+
+	return nil
+}
+
+// freshnessUnderLoad measures freshness on srv while demo-like traffic goes to other bots.
+func freshnessUnderLoad(ctx context.Context, cfg Config, srv *child, h http.Header, logf func(string, ...any)) (Freshness, error) {
+	// 5. Freshness, with demo-like background traffic on other bots.
+	logf("freshness: %d sessions, from the ingest's 200 to the read API and the stream", cfg.Fresh)
+	bg := vegeta.NewAttacker(vegeta.Workers(4), vegeta.MaxWorkers(16))
+	bgDone := make(chan struct{})
+	go func() {
+		defer close(bgDone)
+		tr := counterTarget(func(n int) (string, []byte) {
+			e := completed("bg-", n, time.Now())
+			return srv.URL + "/api/public/bot/" + otherBot(n%max(cfg.Bots-1, 1)) + "/sessionevents", body([]session.Event{e})
+		}, h)
+		for range bg.Attack(tr, vegeta.ConstantPacer{Freq: 200, Per: time.Second}, 0, "") {
+		}
+	}()
+	f, err := measureFreshness(ctx, srv.URL, h, freshBot, cfg.Fresh)
+	bg.Stop()
+	<-bgDone
+	if err != nil {
+		return Freshness{}, err
+	}
+	return f, nil
 }

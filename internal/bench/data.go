@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/intentrt/intentrt/internal/session"
-	"github.com/intentrt/intentrt/internal/store"
 )
 
 // The shapes of generated traffic: the channels, intents and statuses of the demo, so that rows
@@ -110,7 +109,7 @@ func populate(ctx context.Context, db Store, account, target string, bots, sessi
 	others := max(bots-1, 1)
 	for done := 0; done < sessions; {
 		n := min(perTx, sessions-done)
-		byBot := map[string]*store.Batch{}
+		byBot := map[string]*session.Batch{}
 		var order []string
 		for i := done; i < done+n; i++ {
 			bot := target
@@ -119,14 +118,14 @@ func populate(ctx context.Context, db Store, account, target string, bots, sessi
 			}
 			b := byBot[bot]
 			if b == nil {
-				b = &store.Batch{Account: account, Bot: bot}
+				b = &session.Batch{Account: account, Bot: bot}
 				byBot[bot] = b
 				order = append(order, bot)
 			}
 			// Spread ends one second apart, oldest first, the last one at end.
 			b.Events = append(b.Events, completed("p-", i, end.Add(-time.Duration(sessions-i)*time.Second)))
 		}
-		batches := make([]store.Batch, len(order))
+		batches := make([]session.Batch, len(order))
 		for i, bot := range order {
 			batches[i] = *byBot[bot]
 		}

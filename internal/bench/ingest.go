@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/intentrt/intentrt/internal/session"
-	"github.com/intentrt/intentrt/internal/store"
 )
 
 // Ingest is an ingest run against its baseline.
@@ -53,10 +52,10 @@ func measureBatched(ctx context.Context, r *Report, cfg Config, d *database, srv
 	for range cfg.Rounds {
 		s.run(tr, cfg.BatchConns, cfg.slice())
 		for start := time.Now(); time.Since(start) < cfg.slice(); {
-			group := make([]store.Batch, 0, perTx)
+			group := make([]session.Batch, 0, perTx)
 			for range perTx {
 				bot, events := batchEvents("r-", next, cfg.Batch, cfg.Bots, t0)
-				group = append(group, store.Batch{Account: account, Bot: bot, Events: events})
+				group = append(group, session.Batch{Account: account, Bot: bot, Events: events})
 				next++
 			}
 			applied := time.Now()
@@ -98,7 +97,7 @@ func measureSmall(ctx context.Context, r *Report, cfg Config, d *database, srv *
 		start := time.Now()
 		for time.Since(start) < cfg.slice()/2 {
 			bot, events := batchEvents("o-", n, 1, cfg.Bots, t0)
-			if _, _, err := d.db.Apply(ctx, []store.Batch{{Account: account, Bot: bot, Events: events}}); err != nil {
+			if _, _, err := d.db.Apply(ctx, []session.Batch{{Account: account, Bot: bot, Events: events}}); err != nil {
 				return fmt.Errorf("baseline apply: %w", err)
 			}
 			n++

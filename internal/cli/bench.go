@@ -65,26 +65,14 @@ func runBench(ctx context.Context, args []string, getenv Env, stdout, stderr io.
 		cfg.Batch < 1 || cfg.BatchConns < 1 || cfg.Producers < 1 || cfg.Fresh < 1 || cfg.Rounds < 1 {
 		return &usageError{"bench: --bots must be ≥ 2, the other sizes ≥ 1 and --duration > 0"}
 	}
-	exe, err := os.Executable()
+	cleanup, err := benchScratch(&cfg, stderr, keep)
 	if err != nil {
-		return fmt.Errorf("find the intentrt binary: %w", err)
-	}
-	cfg.Exe, cfg.Log = exe, stderr
-	if cfg.Dir == "" {
-		if cfg.Dir, err = os.MkdirTemp("", "intentrt-bench-"); err != nil {
-			return err
-		}
-		if !keep {
-			defer os.RemoveAll(cfg.Dir)
-		}
-	} else if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return err
 	}
-	be := sqliteBench(cfg.Dir)
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		be = postgresBench(dsn)
-	} else if dsn != "" {
-		return &usageError{fmt.Sprintf("bench: --db %q: leave it empty (SQLite) or give postgres://...", dsn)}
+	defer cleanup()
+	be, err := benchBackend(dsn, cfg.Dir)
+	if err != nil {
+		return err
 	}
 	rep, err := bench.Run(ctx, cfg, be)
 	if err != nil {
@@ -101,7 +89,11 @@ func runBench(ctx context.Context, args []string, getenv Env, stdout, stderr io.
 
 // openBenchStore opens a database the bench created, with its schema.
 func openBenchStore(ctx context.Context, dsn string) (bench.Store, error) {
-	return openReady(ctx, dsn)
+	db, err := openReady(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	return db, nil
 }
 
 // sqliteBench puts each database of the run in a file of dir.
@@ -183,4 +175,38 @@ func postgresBench(dsn string) bench.Backend {
 			return u.String(), func() error { return exec("DROP DATABASE IF EXISTS " + ident + " WITH (FORCE)") }, nil
 		},
 	}
+}
+
+// benchScratch finds the binary the bench runs as its children and makes the scratch directory;
+// cleanup removes a temporary one unless keep.
+func benchScratch(cfg *bench.Config, stderr io.Writer, keep bool) (cleanup func(), err error) {
+	cleanup = func() {}
+	exe, err := os.Executable()
+	if err != nil {
+		return cleanup, fmt.Errorf("find the intentrt binary: %w", err)
+	}
+	cfg.Exe, cfg.Log = exe, stderr
+	if cfg.Dir == "" {
+		if cfg.Dir, err = os.MkdirTemp("", "intentrt-bench-"); err != nil {
+			return cleanup, err
+		}
+		if !keep {
+			dir := cfg.Dir
+			cleanup = func() { os.RemoveAll(dir) }
+		}
+	} else if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+		return cleanup, err
+	}
+	return cleanup, nil
+}
+
+// benchBackend is the backend under test: SQLite files in dir, or PostgreSQL beside dsn.
+func benchBackend(dsn, dir string) (bench.Backend, error) {
+	switch {
+	case strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://"):
+		return postgresBench(dsn), nil
+	case dsn != "":
+		return bench.Backend{}, &usageError{fmt.Sprintf("bench: --db %q: leave it empty (SQLite) or give postgres://...", dsn)}
+	}
+	return sqliteBench(dir), nil
 }

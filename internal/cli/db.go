@@ -16,14 +16,30 @@ import (
 // DefaultDB is the embedded default database file.
 const DefaultDB = "./intentrt.db"
 
-// backend is a store whose schema is versioned.
-type backend interface {
+// versionedStore is a store whose schema is versioned: what every backend is.
+type versionedStore interface {
 	store.Store
 	store.Migrator
 }
 
+// backend is an open store and what it offers beyond store.Store. A capability the backend
+// lacks is nil (or false); serve starts what each one it has enables. To add a capability:
+// define its interface in package store, implement it on the backends that have it, add a
+// field here and set it in openDB, then use it in buildServer.
+type backend struct {
+	versionedStore
+	// Changes announces the commits of every node sharing the store (PostgreSQL). Set, the
+	// store is shared: the live stream is fed from storage's change feed.
+	Changes store.ChangeNotifier
+	// Nodes counts the nodes sharing the store (PostgreSQL), to divide the rate limit.
+	Nodes store.NodeRegistry
+	// SoleWriter means this process is the store's only writer (embedded SQLite, guarded by
+	// the serve lock), so that a read cache invalidated by its own commits is exact.
+	SoleWriter bool
+}
+
 // openDB opens the storage named by dsn: a file path or sqlite:// URL, or postgres://.
-func openDB(ctx context.Context, dsn string) (backend, error) {
+func openDB(ctx context.Context, dsn string) (*backend, error) {
 	if isPostgres(dsn) {
 		return openPostgres(ctx, dsn)
 	}
@@ -31,7 +47,11 @@ func openDB(ctx context.Context, dsn string) (backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	return sqlite.Open(ctx, path)
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	return &backend{versionedStore: s, SoleWriter: true}, nil
 }
 
 func isPostgres(dsn string) bool {
@@ -64,7 +84,7 @@ func sqlitePath(dsn string) (string, error) {
 // openReady opens the storage for serving: a new, empty database is created at the binary's
 // schema; an existing one must already be at it ("intentrt migrate" upgrades it), because
 // upgrading a shared database is an operator's decision, not a side effect of starting a node.
-func openReady(ctx context.Context, dsn string) (backend, error) {
+func openReady(ctx context.Context, dsn string) (*backend, error) {
 	db, err := openDB(ctx, dsn)
 	if err != nil {
 		return nil, err

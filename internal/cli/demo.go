@@ -42,7 +42,7 @@ func startDemo(ctx context.Context, db store.Apps, c *ingest.Committer, base str
 	}
 	sim := demo.New(demoAccount, demoBot, uint64(time.Now().UnixNano()))
 	submit := func(ctx context.Context, events []session.Event) error {
-		_, err := c.Submit(ctx, store.Batch{Account: demoAccount, Bot: demoBot, Events: events})
+		_, err := c.Submit(ctx, session.Batch{Account: demoAccount, Bot: demoBot, Events: events})
 		return err
 	}
 	if err := submit(ctx, sim.Backfill(60, time.Now().UTC())); err != nil {

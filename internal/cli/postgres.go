@@ -11,25 +11,24 @@ import (
 	"github.com/intentrt/intentrt/internal/ingest"
 	"github.com/intentrt/intentrt/internal/live"
 	"github.com/intentrt/intentrt/internal/ratelimit"
+	"github.com/intentrt/intentrt/internal/store"
 	"github.com/intentrt/intentrt/internal/store/postgres"
 )
 
-// openPostgres opens a PostgreSQL store with the backend's default deadlines.
-func openPostgres(ctx context.Context, dsn string) (backend, error) {
-	return postgres.Open(ctx, dsn, postgres.Options{})
-}
-
-// changeListener is a store that announces the commits of every node sharing it (PostgreSQL's
-// LISTEN/NOTIFY). Such a store is shared by several nodes, so the live stream must be fed from
-// storage rather than from this node's own commits.
-type changeListener interface {
-	Listen(ctx context.Context, onChange func(), log *slog.Logger)
+// openPostgres opens a PostgreSQL store with the backend's default deadlines. It is shared by
+// several nodes: it announces their commits and counts them.
+func openPostgres(ctx context.Context, dsn string) (*backend, error) {
+	s, err := postgres.Open(ctx, dsn, postgres.Options{})
+	if err != nil {
+		return nil, err
+	}
+	return &backend{versionedStore: s, Changes: s, Nodes: s}, nil
 }
 
 // startFeed feeds the broker from storage's change feed, woken by this node's commits, by other
 // nodes' notifications and by a poll each second. It returns what the committer should publish
 // to: the feed, which reads the changes back in cursor order.
-func startFeed(ctx context.Context, src live.ChangeSource, l changeListener, broker *live.Broker, log *slog.Logger) (ingest.Publisher, error) {
+func startFeed(ctx context.Context, src live.ChangeSource, l store.ChangeNotifier, broker *live.Broker, log *slog.Logger) (ingest.Publisher, error) {
 	feed := live.NewFeed(src, broker, time.Second, log)
 	if err := feed.Start(ctx); err != nil {
 		return nil, fmt.Errorf("start change feed: %w", err)
@@ -37,12 +36,6 @@ func startFeed(ctx context.Context, src live.ChangeSource, l changeListener, bro
 	go feed.Run(ctx)
 	go l.Listen(ctx, feed.Kick, log)
 	return feed, nil
-}
-
-// nodeRegistry is a store that knows how many nodes share it (PostgreSQL's nodes table).
-type nodeRegistry interface {
-	Heartbeat(ctx context.Context, id string, now time.Time, ttl time.Duration) (int, error)
-	Leave(ctx context.Context, id string) error
 }
 
 // Heartbeats: every heartbeatEvery a node says it is alive; one not heard of for nodeTTL is
@@ -54,7 +47,7 @@ const (
 
 // sharedLimiter returns a rate limiter whose per-account budget is divided between the live
 // nodes of the database, kept current by a heartbeat until ctx ends.
-func sharedLimiter(ctx context.Context, reg nodeRegistry, perMinute int, overrides map[string]int, log *slog.Logger) *ratelimit.Shared {
+func sharedLimiter(ctx context.Context, reg store.NodeRegistry, perMinute int, overrides map[string]int, log *slog.Logger) *ratelimit.Shared {
 	l := ratelimit.NewShared(perMinute, overrides)
 	id := uuid.NewString()
 	beat := func() {

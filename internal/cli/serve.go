@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -75,25 +74,30 @@ func parseServe(args []string, getenv Env, stderr io.Writer) (serveConfig, error
 	if fs.NArg() > 0 {
 		return c, &usageError{fmt.Sprintf("serve: unexpected argument %q", fs.Arg(0))}
 	}
-	if err := c.logLevel.UnmarshalText([]byte(f.level)); err != nil {
-		return c, &usageError{fmt.Sprintf("serve: --log-level %q: use debug, info, warn or error", f.level)}
+	return c, c.check(f.level, f.overrides)
+}
+
+// check validates what the flags said and reads the level and the per-account rate limits.
+func (c *serveConfig) check(level string, overrides []string) error {
+	if err := c.logLevel.UnmarshalText([]byte(level)); err != nil {
+		return &usageError{fmt.Sprintf("serve: --log-level %q: use debug, info, warn or error", level)}
 	}
 	if c.logFormat != "text" && c.logFormat != "json" {
-		return c, &usageError{fmt.Sprintf("serve: --log-format %q: use text or json", c.logFormat)}
+		return &usageError{fmt.Sprintf("serve: --log-format %q: use text or json", c.logFormat)}
 	}
 	if c.rateLimit < 0 || c.maxBody <= 0 || c.maxEvents <= 0 {
-		return c, &usageError{"serve: --rate-limit must be ≥ 0, --max-body and --max-events > 0"}
+		return &usageError{"serve: --rate-limit must be ≥ 0, --max-body and --max-events > 0"}
 	}
 	c.rateOverrides = map[string]int{}
-	for _, o := range f.overrides {
+	for _, o := range overrides {
 		acct, n, ok := strings.Cut(o, "=")
 		v, err := strconv.Atoi(n)
 		if !ok || err != nil || v < 0 || acct == "" {
-			return c, &usageError{fmt.Sprintf("serve: --rate-limit-account %q: use ACCOUNT=N", o)}
+			return &usageError{fmt.Sprintf("serve: --rate-limit-account %q: use ACCOUNT=N", o)}
 		}
 		c.rateOverrides[acct] = v
 	}
-	return c, nil
+	return nil
 }
 
 // newLogger returns the server's logger and a function that writes out what it buffered.
@@ -129,54 +133,73 @@ func runServe(ctx context.Context, args []string, getenv Env, stdout, stderr io.
 		return err
 	}
 	defer release()
-	db, err := openReady(ctx, c.dsn)
+	s, err := buildServer(ctx, c, log, stdout)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	return s.run(ctx)
+}
+
+// buildServer opens storage, wires every package together according to what the backend
+// offers, and listens; nothing is served yet. On error, what it built is closed again.
+func buildServer(ctx context.Context, c serveConfig, log *slog.Logger, stdout io.Writer) (_ *server, err error) {
+	s := &server{log: log, stdout: stdout, shutdownTimeout: c.shutdownTimeout, stopping: make(chan struct{})}
+	defer func() {
+		if err != nil {
+			s.close()
+		}
+	}()
+	db, err := openReady(ctx, c.dsn)
+	if err != nil {
+		return nil, err
+	}
+	s.onClose("storage", func() { db.Close() })
+	// The change feed and the node heartbeat live as long as storage, past the HTTP server.
+	feedCtx, stopFeed := context.WithCancel(context.WithoutCancel(ctx))
+	s.onClose("change feed and node heartbeat", stopFeed)
 
 	m := metrics.New()
 	broker := live.NewBroker()
 	m.SetStreamSubscribers(broker.Subscribers)
 	var publisher ingest.Publisher = broker
-	feedCtx, stopFeed := context.WithCancel(ctx)
-	defer stopFeed()
-	if l, ok := db.(changeListener); ok { // shared by several nodes: feed the broker from storage
-		if publisher, err = startFeed(feedCtx, db, l, broker, log); err != nil {
-			return err
+	if db.Changes != nil { // shared by several nodes: feed the broker from storage
+		if publisher, err = startFeed(feedCtx, db, db.Changes, broker, log); err != nil {
+			return nil, err
 		}
 	}
 	var readCache *httpapi.ReadCache
-	if _, shared := db.(changeListener); c.readCache && !shared {
+	if c.readCache && db.SoleWriter {
 		// One node, the only writer: every commit passes here before its producer hears of it.
 		readCache = httpapi.NewReadCache(10_000)
 		publisher = publishers{readCache, publisher}
 	}
 	committer := ingest.NewCommitter(db, ingest.Options{Publisher: publisher, Observer: ingest.Observer{Commit: m.ObserveCommit, Visible: m.ObserveVisible}})
+	s.committer = committer
+	// Every handler and worker has returned by then: commit whatever is still queued.
+	s.onClose("committer", committer.Close)
 	// The cache's lifetime bounds how long a revoked app keeps working: the contract allows 5 s.
 	apps := auth.NewAppCache(appLookup(db), 2*time.Second)
 	verifier := auth.NewVerifier(apps, jtiRecorder{db}, nil)
 	var limiter httpapi.RateLimiter
 	if c.rateLimit > 0 || len(c.rateOverrides) > 0 {
 		limiter = ratelimit.New(c.rateLimit, c.rateOverrides)
-		if reg, ok := db.(nodeRegistry); ok { // several nodes: each enforces its share of the budget
-			limiter = sharedLimiter(feedCtx, reg, c.rateLimit, c.rateOverrides, log)
+		if db.Nodes != nil { // several nodes: each enforces its share of the budget
+			limiter = sharedLimiter(feedCtx, db.Nodes, c.rateLimit, c.rateOverrides, log)
 		}
 	}
-	stopping := make(chan struct{})
 	handler := httpapi.NewServer(httpapi.Deps{
 		Sessions: db, Ingest: committer, Tokens: verifier, Limiter: limiter, Storage: db,
 		Metrics: m, Logger: log, Limits: httpapi.Limits{MaxBodyBytes: c.maxBody, MaxEvents: c.maxEvents},
-		Stopping: stopping, Changes: db, Live: broker, ReadCache: readCache,
-		Extra: []func(*http.ServeMux, *httpapi.Handlers){dashboard.New(dashboard.Options{Apps: apps}).Register},
+		Stopping: s.stopping, Changes: db, Live: broker, ReadCache: readCache,
+		Dashboard: dashboard.New(dashboard.Options{Apps: apps}),
 	})
 
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
-		committer.Close()
-		return fmt.Errorf("listen on %s: %w", c.addr, err)
+		return nil, fmt.Errorf("listen on %s: %w", c.addr, err)
 	}
-	srv := &http.Server{
+	s.ln = ln
+	s.http = &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
@@ -185,53 +208,12 @@ func runServe(ctx context.Context, args []string, getenv Env, stdout, stderr io.
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	srv.RegisterOnShutdown(func() { close(stopping) })
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	base := "http://" + ln.Addr().String()
+	s.http.RegisterOnShutdown(func() { close(s.stopping) })
+	s.base = "http://" + ln.Addr().String()
 	log.Info("listening", "addr", ln.Addr().String(), "db", redactDSN(c.dsn))
-	fmt.Fprintf(stdout, "intentrt listening on %s\n", base)
 
-	bg, cancelBG := context.WithCancel(ctx)
-	defer cancelBG()
-	consumer, err := startNATS(bg, c.nats, committer, c.maxEvents, m, log)
-	if err != nil {
-		srv.Close()
-		committer.Close()
-		return err
-	}
-	stopNATS := func() {
-		if consumer != nil {
-			consumer.Close() // before the committer: messages in flight are committed and acked
-		}
-	}
-	go purgeJTIs(bg, db, log)
-	if c.demo {
-		if err := startDemo(bg, db, committer, base, stdout); err != nil {
-			log.Error("demo", "err", err)
-		}
-	}
-
-	select {
-	case err := <-served:
-		stopNATS()
-		committer.Close()
-		return fmt.Errorf("serve: %w", err)
-	case <-ctx.Done():
-	}
-	log.Info("shutting down: no new requests; finishing those in flight")
-	cancelBG()
-	sctx, cancel := context.WithTimeout(context.Background(), c.shutdownTimeout)
-	defer cancel()
-	shutErr := srv.Shutdown(sctx)
-	// Every handler has returned: commit whatever is still queued before closing storage.
-	stopNATS()
-	committer.Close()
-	if shutErr != nil && !errors.Is(shutErr, http.ErrServerClosed) {
-		return fmt.Errorf("shutdown: %w", shutErr)
-	}
-	log.Info("stopped")
-	return nil
+	s.workers = serveWorkers(c, db, committer, m, s.base, stdout, log)
+	return s, nil
 }
 
 // purgeJTIs forgets expired token ids now and then; they can no longer be replayed anyway.

@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
@@ -11,8 +12,6 @@ import (
 	"time"
 
 	"github.com/intentrt/intentrt/internal/auth"
-	"github.com/intentrt/intentrt/internal/httpapi"
-	"github.com/intentrt/intentrt/internal/ratelimit"
 	"github.com/intentrt/intentrt/internal/session"
 )
 
@@ -27,9 +26,46 @@ const (
 	maxRecent     = 500
 )
 
-type api struct {
-	d *Dashboard
-	h *httpapi.Handlers
+// Host is what the dashboard borrows from the API server that mounts its routes, so that every
+// route of the binary answers, logs and rate-limits alike.
+type Host interface {
+	// WriteJSON writes v as the response with the API's content type and encoding.
+	WriteJSON(w http.ResponseWriter, status int, v any)
+	// WriteError writes the API's error body; msg must be safe to show the client.
+	WriteError(w http.ResponseWriter, r *http.Request, status int, msg string)
+	// WriteInternal answers a dependency's failure (500 or 503); err goes to the log only.
+	WriteInternal(w http.ResponseWriter, r *http.Request, err error)
+	// NoteCaller records, for the request's log line, whom the request acts as.
+	NoteCaller(r *http.Request, account, clientID string)
+	// AllowRate takes one request from the account's read budget; false: it has answered 429.
+	AllowRate(w http.ResponseWriter, r *http.Request, account string) bool
+	// ServeStream serves the API's live stream of a bot to an already authorised app.
+	ServeStream(w http.ResponseWriter, r *http.Request, app auth.App, bot string)
+}
+
+// SessionReader reads the latest completed sessions of a bot.
+type SessionReader interface {
+	Latest(ctx context.Context, q session.Query) ([]session.State, error)
+}
+
+// HeadReader reads the stream's current cursor.
+type HeadReader interface {
+	Head(ctx context.Context) (int64, error)
+}
+
+// Routes are the dashboard's handlers, bound to the server that mounts them. The server's
+// route table lists each of them.
+type Routes struct {
+	d      *Dashboard
+	h      Host
+	latest SessionReader
+	heads  HeadReader // nil: the server has no stream, and the page cannot start
+}
+
+// Bind returns the dashboard's handlers on top of host; latest and heads are the data the
+// page starts from.
+func (d *Dashboard) Bind(host Host, latest SessionReader, heads HeadReader) *Routes {
+	return &Routes{d: d, h: host, latest: latest, heads: heads}
 }
 
 // whoami is what the page learns about the signed-in app; never its secret.
@@ -57,7 +93,8 @@ type signInBody struct {
 // wrongCredentials does not say which of the three was wrong.
 const wrongCredentials = "the account id, client id or client secret is wrong"
 
-func (a *api) signIn(w http.ResponseWriter, r *http.Request) {
+// SignIn checks an app's credentials and sets the session cookie.
+func (a *Routes) SignIn(w http.ResponseWriter, r *http.Request) {
 	if !a.sameOrigin(w, r) {
 		return
 	}
@@ -85,7 +122,7 @@ func (a *api) signIn(w http.ResponseWriter, r *http.Request) {
 		a.h.WriteInternal(w, r, fmt.Errorf("sign in: look up app: %w", err))
 		return
 	}
-	a.h.NoteCaller(r, httpapi.Caller{App: app, Account: b.AccountID})
+	a.h.NoteCaller(r, b.AccountID, app.ClientID)
 	if app.Revoked() || app.Account != b.AccountID ||
 		subtle.ConstantTimeCompare([]byte(app.ClientSecret), []byte(b.ClientSecret)) != 1 {
 		a.h.WriteError(w, r, http.StatusUnauthorized, wrongCredentials)
@@ -101,10 +138,11 @@ func (a *api) signIn(w http.ResponseWriter, r *http.Request) {
 		Path: "/", Expires: exp, MaxAge: int(a.d.ttl / time.Second),
 		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil,
 	})
-	httpapi.WriteJSON(w, http.StatusOK, describe(app))
+	a.h.WriteJSON(w, http.StatusOK, describe(app))
 }
 
-func (a *api) signOut(w http.ResponseWriter, r *http.Request) {
+// SignOut clears the session cookie.
+func (a *Routes) SignOut(w http.ResponseWriter, r *http.Request) {
 	if !a.sameOrigin(w, r) {
 		return
 	}
@@ -117,12 +155,13 @@ func clearCookie(w http.ResponseWriter, r *http.Request) {
 		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
 }
 
-func (a *api) me(w http.ResponseWriter, r *http.Request) {
+// Me describes the signed-in app.
+func (a *Routes) Me(w http.ResponseWriter, r *http.Request) {
 	app, ok := a.signedIn(w, r)
 	if !ok {
 		return
 	}
-	httpapi.WriteJSON(w, http.StatusOK, describe(app))
+	a.h.WriteJSON(w, http.StatusOK, describe(app))
 }
 
 // recentSessions is the page's starting point: the latest sessions, and the stream cursor
@@ -132,17 +171,11 @@ type recentSessions struct {
 	Sessions []session.View `json:"sessions"`
 }
 
-func (a *api) sessions(w http.ResponseWriter, r *http.Request) {
-	c, ok := a.caller(w, r)
-	if !ok {
+// Sessions answers the page's starting point: the latest sessions and the cursor read before them.
+func (a *Routes) Sessions(w http.ResponseWriter, r *http.Request) {
+	app, bot, ok := a.caller(w, r)
+	if !ok || !a.h.AllowRate(w, r, app.Account) {
 		return
-	}
-	if a.h.Limiter != nil {
-		if ok, wait := a.h.Limiter.Allow(c.Account); !ok {
-			w.Header().Set("Retry-After", strconv.Itoa(ratelimit.RetryAfterSeconds(wait)))
-			a.h.WriteError(w, r, http.StatusTooManyRequests, "rate limit of the account exceeded; retry after the time in Retry-After")
-			return
-		}
 	}
 	limit := defaultRecent
 	if v := r.URL.Query().Get("limit"); v != "" {
@@ -153,16 +186,16 @@ func (a *api) sessions(w http.ResponseWriter, r *http.Request) {
 		}
 		limit = n
 	}
-	if a.h.Changes == nil {
+	if a.heads == nil {
 		a.h.WriteError(w, r, http.StatusServiceUnavailable, "the live stream is not available on this server")
 		return
 	}
-	head, err := a.h.Changes.Head(r.Context())
+	head, err := a.heads.Head(r.Context())
 	if err != nil {
 		a.h.WriteInternal(w, r, fmt.Errorf("dashboard head: %w", err))
 		return
 	}
-	states, err := a.h.Sessions.Latest(r.Context(), session.Query{Account: c.Account, Bot: c.Bot, Limit: limit})
+	states, err := a.latest.Latest(r.Context(), session.Query{Account: app.Account, Bot: bot, Limit: limit})
 	if err != nil {
 		a.h.WriteInternal(w, r, fmt.Errorf("dashboard sessions: %w", err))
 		return
@@ -172,20 +205,21 @@ func (a *api) sessions(w http.ResponseWriter, r *http.Request) {
 		out.Sessions[i] = states[i].View()
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	httpapi.WriteJSON(w, http.StatusOK, out)
+	a.h.WriteJSON(w, http.StatusOK, out)
 }
 
-func (a *api) stream(w http.ResponseWriter, r *http.Request) {
-	c, ok := a.caller(w, r)
+// Stream is the API's live stream behind the session cookie.
+func (a *Routes) Stream(w http.ResponseWriter, r *http.Request) {
+	app, bot, ok := a.caller(w, r)
 	if !ok {
 		return
 	}
-	a.h.ServeStream(w, r, c)
+	a.h.ServeStream(w, r, app, bot)
 }
 
 // signedIn checks the session cookie against the app as it is now; on failure it has answered
 // 401 (and cleared a cookie that can never work again).
-func (a *api) signedIn(w http.ResponseWriter, r *http.Request) (auth.App, bool) {
+func (a *Routes) signedIn(w http.ResponseWriter, r *http.Request) (auth.App, bool) {
 	ck, err := r.Cookie(CookieName)
 	if err != nil {
 		a.h.WriteError(w, r, http.StatusUnauthorized, "not signed in")
@@ -204,7 +238,7 @@ func (a *api) signedIn(w http.ResponseWriter, r *http.Request) (auth.App, bool) 
 		a.h.WriteInternal(w, r, fmt.Errorf("dashboard: look up app: %w", err))
 		return auth.App{}, false
 	case !app.Revoked() && p.verify(app.Account, app.ClientSecret):
-		a.h.NoteCaller(r, httpapi.Caller{App: app, Account: app.Account})
+		a.h.NoteCaller(r, app.Account, app.ClientID)
 		return app, true
 	}
 	clearCookie(w, r)
@@ -213,12 +247,12 @@ func (a *api) signedIn(w http.ResponseWriter, r *http.Request) (auth.App, bool) 
 }
 
 // caller is signedIn plus the read API's checks on the bot of the path.
-func (a *api) caller(w http.ResponseWriter, r *http.Request) (httpapi.Caller, bool) {
-	app, ok := a.signedIn(w, r)
+func (a *Routes) caller(w http.ResponseWriter, r *http.Request) (app auth.App, bot string, ok bool) {
+	app, ok = a.signedIn(w, r)
 	if !ok {
-		return httpapi.Caller{}, false
+		return auth.App{}, "", false
 	}
-	bot := r.PathValue("botId")
+	bot = r.PathValue("botId")
 	switch {
 	case !session.ValidID(bot):
 		a.h.WriteError(w, r, http.StatusBadRequest, "botId must be 1-128 printable characters")
@@ -227,14 +261,14 @@ func (a *api) caller(w http.ResponseWriter, r *http.Request) (httpapi.Caller, bo
 	case !app.CanReach(bot):
 		a.h.WriteError(w, r, http.StatusForbidden, "the app may not access bot "+bot)
 	default:
-		return httpapi.Caller{App: app, Account: app.Account, Bot: bot}, true
+		return app, bot, true
 	}
-	return httpapi.Caller{}, false
+	return auth.App{}, "", false
 }
 
 // sameOrigin is the CSRF check of the routes that change state: the custom header, and an
 // Origin (browsers send it on every POST and DELETE) naming this very host.
-func (a *api) sameOrigin(w http.ResponseWriter, r *http.Request) bool {
+func (a *Routes) sameOrigin(w http.ResponseWriter, r *http.Request) bool {
 	if r.Header.Get(CSRFHeader) == "" {
 		a.h.WriteError(w, r, http.StatusForbidden, "missing header "+CSRFHeader)
 		return false

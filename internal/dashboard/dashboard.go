@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/intentrt/intentrt/internal/auth"
-	"github.com/intentrt/intentrt/internal/httpapi"
 )
 
 //go:embed assets
@@ -33,7 +32,7 @@ type Options struct {
 	Now func() time.Time
 }
 
-// Dashboard serves the page and its JSON routes.
+// Dashboard is the page and its sign-in settings; Bind gives its handlers.
 type Dashboard struct {
 	apps   AppSource
 	ttl    time.Duration
@@ -58,20 +57,8 @@ func New(o Options) *Dashboard {
 	return d
 }
 
-// Register adds the dashboard's routes to the API's mux (an httpapi.Deps.Extra function), so
-// they share its middleware, logging and error writer.
-func (d *Dashboard) Register(mux *http.ServeMux, h *httpapi.Handlers) {
-	a := &api{d: d, h: h}
-	mux.HandleFunc("GET /{$}", d.index)
-	mux.HandleFunc("GET /ui/assets/{name}", func(w http.ResponseWriter, r *http.Request) { d.asset(w, r, h) })
-	mux.HandleFunc("GET /ui/api/session", a.me)
-	mux.HandleFunc("POST /ui/api/session", a.signIn)
-	mux.HandleFunc("DELETE /ui/api/session", a.signOut)
-	mux.HandleFunc("GET /ui/api/bots/{botId}/sessions", a.sessions)
-	mux.HandleFunc("GET /ui/api/bots/{botId}/stream", a.stream)
-}
-
-func (d *Dashboard) index(w http.ResponseWriter, r *http.Request) {
+// Index serves the page.
+func (a *Routes) Index(w http.ResponseWriter, r *http.Request) {
 	page, err := assets.ReadFile("assets/index.html")
 	if err != nil {
 		http.Error(w, "page missing", http.StatusInternalServerError)
@@ -93,16 +80,16 @@ func setSecurityHeaders(w http.ResponseWriter) {
 	h.Set("X-Frame-Options", "DENY")
 }
 
-// asset serves one embedded file: no directory listing, and the API's JSON 404 for the rest.
+// Asset serves one embedded file: no directory listing, and the API's JSON 404 for the rest.
 // no-cache (revalidate by Last-Modified) so that a new binary's assets are picked up at once.
-func (d *Dashboard) asset(w http.ResponseWriter, r *http.Request, h *httpapi.Handlers) {
+func (a *Routes) Asset(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
-	st, err := fs.Stat(d.static, name)
+	st, err := fs.Stat(a.d.static, name)
 	if err != nil || st.IsDir() || name == "index.html" {
-		h.WriteError(w, r, http.StatusNotFound, "no such asset: "+name)
+		a.h.WriteError(w, r, http.StatusNotFound, "no such asset: "+name)
 		return
 	}
 	setSecurityHeaders(w)
 	w.Header().Set("Cache-Control", "no-cache")
-	http.ServeFileFS(w, r, d.static, name)
+	http.ServeFileFS(w, r, a.d.static, name)
 }

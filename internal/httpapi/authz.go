@@ -10,31 +10,31 @@ import (
 	"github.com/intentrt/intentrt/internal/session"
 )
 
-// Caller is who a request acts as, once authorised.
-type Caller struct {
+// caller is who a request acts as, once authorised.
+type caller struct {
 	App     auth.App
 	Account string
 	Bot     string
 }
 
-// Authorize checks the request's bot path value, accountId header and token against scope, in the
+// authorize checks the request's bot path value, accountId header and token against scope, in the
 // contract's order: malformed ids 400, missing accountId 400, bad token 401, wrong account, bot
 // or scope 403. On failure it has written the error and returns false. The 403s never say whether
 // a bot exists in another account.
-func (h *Handlers) Authorize(w http.ResponseWriter, r *http.Request, scope auth.Scope) (Caller, bool) {
+func (h *handlers) authorize(w http.ResponseWriter, r *http.Request, scope auth.Scope) (caller, bool) {
 	bot := r.PathValue("botId")
 	if !session.ValidID(bot) {
-		h.WriteError(w, r, http.StatusBadRequest, "botId must be 1-128 printable characters")
-		return Caller{}, false
+		h.writeError(w, r, http.StatusBadRequest, "botId must be 1-128 printable characters")
+		return caller{}, false
 	}
 	account := r.Header.Get("accountId")
 	if account == "" {
-		h.WriteError(w, r, http.StatusBadRequest, "header accountId is required")
-		return Caller{}, false
+		h.writeError(w, r, http.StatusBadRequest, "header accountId is required")
+		return caller{}, false
 	}
 	if !session.ValidID(account) {
-		h.WriteError(w, r, http.StatusBadRequest, "header accountId must be 1-128 printable characters")
-		return Caller{}, false
+		h.writeError(w, r, http.StatusBadRequest, "header accountId must be 1-128 printable characters")
+		return caller{}, false
 	}
 	info := infoFrom(r.Context())
 	if info != nil {
@@ -48,30 +48,30 @@ func (h *Handlers) Authorize(w http.ResponseWriter, r *http.Request, scope auth.
 		}
 	}
 	if token == "" {
-		h.WriteError(w, r, http.StatusUnauthorized, "a JWT is required in the auth header")
-		return Caller{}, false
+		h.writeError(w, r, http.StatusUnauthorized, "a JWT is required in the auth header")
+		return caller{}, false
 	}
 	app, err := h.Tokens.Verify(r.Context(), token)
 	if errors.Is(err, auth.ErrInvalidToken) {
-		h.WriteError(w, r, http.StatusUnauthorized, err.Error())
-		return Caller{}, false
+		h.writeError(w, r, http.StatusUnauthorized, err.Error())
+		return caller{}, false
 	}
 	if err != nil {
-		h.WriteInternal(w, r, fmt.Errorf("verify token: %w", err))
-		return Caller{}, false
+		h.writeInternal(w, r, fmt.Errorf("verify token: %w", err))
+		return caller{}, false
 	}
 	if info != nil {
 		info.clientID = app.ClientID
 	}
 	switch {
 	case app.Account != account:
-		h.WriteError(w, r, http.StatusForbidden, "the app does not belong to account "+account)
+		h.writeError(w, r, http.StatusForbidden, "the app does not belong to account "+account)
 	case !app.HasScope(scope):
-		h.WriteError(w, r, http.StatusForbidden, fmt.Sprintf("the app lacks the scope %q", scope))
+		h.writeError(w, r, http.StatusForbidden, fmt.Sprintf("the app lacks the scope %q", scope))
 	case !app.CanReach(bot):
-		h.WriteError(w, r, http.StatusForbidden, "the app may not access bot "+bot)
+		h.writeError(w, r, http.StatusForbidden, "the app may not access bot "+bot)
 	default:
-		return Caller{App: app, Account: account, Bot: bot}, true
+		return caller{App: app, Account: account, Bot: bot}, true
 	}
-	return Caller{}, false
+	return caller{}, false
 }

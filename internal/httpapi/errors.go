@@ -20,8 +20,8 @@ type errorItem struct {
 	Code int    `json:"code"`
 }
 
-// WriteJSON writes v as the response with the contract's content type.
-func WriteJSON(w http.ResponseWriter, status int, v any) {
+// writeJSON writes v as the response with the contract's content type.
+func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
@@ -29,18 +29,18 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v) // the client may be gone; nothing to do about it
 }
 
-// WriteError writes the contract's error body. msg must be safe to show the client.
-func (h *Handlers) WriteError(w http.ResponseWriter, r *http.Request, status int, msg string) {
+// writeError writes the contract's error body. msg must be safe to show the client.
+func (h *handlers) writeError(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	if info := infoFrom(r.Context()); info != nil {
 		info.errMsg = msg
 	}
-	WriteJSON(w, status, errorBody{Errors: []errorItem{{Msg: msg, Code: status}}})
+	writeJSON(w, status, errorBody{Errors: []errorItem{{Msg: msg, Code: status}}})
 }
 
-// WriteInternal answers a failure of a dependency: 503 when retrying may help (storage down,
+// writeInternal answers a failure of a dependency: 503 when retrying may help (storage down,
 // shutting down), 500 otherwise. The cause goes to the log with the request id, never to the
 // client.
-func (h *Handlers) WriteInternal(w http.ResponseWriter, r *http.Request, err error) {
+func (h *handlers) writeInternal(w http.ResponseWriter, r *http.Request, err error) {
 	info := infoFrom(r.Context())
 	id := ""
 	if info != nil {
@@ -51,11 +51,11 @@ func (h *Handlers) WriteInternal(w http.ResponseWriter, r *http.Request, err err
 	case errors.Is(err, store.ErrUnavailable), errors.Is(err, ingest.ErrClosed),
 		errors.Is(err, context.DeadlineExceeded):
 		w.Header().Set("Retry-After", "1")
-		h.WriteError(w, r, http.StatusServiceUnavailable, "service temporarily unavailable, retry shortly (request "+id+")")
+		h.writeError(w, r, http.StatusServiceUnavailable, "service temporarily unavailable, retry shortly (request "+id+")")
 	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
 		// The client hung up; whatever we write goes nowhere, but the log shows 499-like cause.
-		h.WriteError(w, r, http.StatusServiceUnavailable, "request cancelled")
+		h.writeError(w, r, http.StatusServiceUnavailable, "request cancelled")
 	default:
-		h.WriteError(w, r, http.StatusInternalServerError, "internal error (request "+id+")")
+		h.writeError(w, r, http.StatusInternalServerError, "internal error (request "+id+")")
 	}
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/intentrt/intentrt/internal/auth"
 	"github.com/intentrt/intentrt/internal/session"
-	"github.com/intentrt/intentrt/internal/store"
 )
 
 // ingestResponse acknowledges a stored batch.
@@ -18,14 +17,14 @@ type ingestResponse struct {
 	Duplicates int `json:"duplicates"`
 }
 
-func (h *Handlers) handleIngest(w http.ResponseWriter, r *http.Request) {
-	c, ok := h.Authorize(w, r, auth.ScopeIngest)
+func (h *handlers) handleIngest(w http.ResponseWriter, r *http.Request) {
+	c, ok := h.authorize(w, r, auth.ScopeIngest)
 	if !ok {
 		return
 	}
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || (mt != "application/json" && mt != "application/x-ndjson") {
-		h.WriteError(w, r, http.StatusUnsupportedMediaType, "Content-Type must be application/json (an array of events) or application/x-ndjson (one event per line)")
+		h.writeError(w, r, http.StatusUnsupportedMediaType, "Content-Type must be application/json (an array of events) or application/x-ndjson (one event per line)")
 		return
 	}
 	body := http.MaxBytesReader(w, r.Body, h.Limits.MaxBodyBytes)
@@ -46,26 +45,26 @@ func (h *Handlers) handleIngest(w http.ResponseWriter, r *http.Request) {
 		)
 		switch {
 		case errors.As(err, &mbe):
-			h.WriteError(w, r, http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", h.Limits.MaxBodyBytes))
+			h.writeError(w, r, http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", h.Limits.MaxBodyBytes))
 		case errors.Is(err, session.ErrTooManyEvents):
-			h.WriteError(w, r, http.StatusRequestEntityTooLarge, err.Error())
+			h.writeError(w, r, http.StatusRequestEntityTooLarge, err.Error())
 		case errors.As(err, &fe):
-			h.WriteError(w, r, http.StatusBadRequest, "nothing stored: "+fe.Error())
+			h.writeError(w, r, http.StatusBadRequest, "nothing stored: "+fe.Error())
 		default:
-			h.WriteError(w, r, http.StatusBadRequest, "could not read body")
+			h.writeError(w, r, http.StatusBadRequest, "could not read body")
 		}
 		return
 	}
 	if len(events) == 0 {
-		WriteJSON(w, http.StatusOK, ingestResponse{})
+		writeJSON(w, http.StatusOK, ingestResponse{})
 		return
 	}
-	res, err := h.Ingest.Submit(r.Context(), store.Batch{Account: c.Account, Bot: c.Bot, Events: events})
+	res, err := h.Ingest.Submit(r.Context(), session.Batch{Account: c.Account, Bot: c.Bot, Events: events})
 	if err != nil {
-		h.WriteInternal(w, r, fmt.Errorf("ingest: %w", err))
+		h.writeInternal(w, r, fmt.Errorf("ingest: %w", err))
 		return
 	}
 	h.Metrics.Events.WithLabelValues("accepted", "http").Add(float64(res.Accepted))
 	h.Metrics.Events.WithLabelValues("duplicate", "http").Add(float64(res.Duplicates))
-	WriteJSON(w, http.StatusOK, ingestResponse{Accepted: res.Accepted, Duplicates: res.Duplicates})
+	writeJSON(w, http.StatusOK, ingestResponse{Accepted: res.Accepted, Duplicates: res.Duplicates})
 }

@@ -27,8 +27,8 @@ func infoFrom(ctx context.Context) *reqInfo {
 	return info
 }
 
-// RequestID returns the id of the request that ctx belongs to.
-func RequestID(ctx context.Context) string {
+// requestID returns the id of the request that ctx belongs to.
+func requestID(ctx context.Context) string {
 	if info := infoFrom(ctx); info != nil {
 		return info.id
 	}
@@ -87,7 +87,7 @@ func validRequestID(s string) bool {
 
 // middleware wraps the mux: request id, doubled-slash paths, panic recovery, metrics and one
 // log line per request. The log line names the account and app, never a token or secret.
-func (h *Handlers) middleware(next http.Handler) http.Handler {
+func (h *handlers) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		info := &reqInfo{id: r.Header.Get("X-Request-Id")}
@@ -110,7 +110,7 @@ func (h *Handlers) middleware(next http.Handler) http.Handler {
 				}
 				h.Logger.Error("panic", "request_id", info.id, "panic", p)
 				if sw.status == 0 {
-					h.WriteError(sw, r, http.StatusInternalServerError, "internal error (request "+info.id+")")
+					h.writeError(sw, r, http.StatusInternalServerError, "internal error (request "+info.id+")")
 				}
 			}
 			h.logRequest(r, sw, info, start)
@@ -119,7 +119,7 @@ func (h *Handlers) middleware(next http.Handler) http.Handler {
 	})
 }
 
-func (h *Handlers) logRequest(r *http.Request, sw *statusWriter, info *reqInfo, start time.Time) {
+func (h *handlers) logRequest(r *http.Request, sw *statusWriter, info *reqInfo, start time.Time) {
 	took := time.Since(start)
 	route := r.Pattern
 	if route == "" {

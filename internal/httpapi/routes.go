@@ -3,14 +3,19 @@ package httpapi
 import (
 	"net/http"
 
-	"github.com/intentrt/intentrt/api"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/intentrt/intentrt/api"
+	"github.com/intentrt/intentrt/internal/auth"
 )
 
-// routes registers every route of the API. Method-less patterns of the same paths answer the
-// methods a path does not serve with a JSON 405, and "/" answers a JSON 404: every error of every
-// route has the same body.
-func (h *Handlers) routes(mux *http.ServeMux) {
+// routes is the route table of the whole binary: the Kore API, the stream, ingest, operations
+// and the dashboard. Method-less patterns of the same paths answer the methods a path does not
+// serve with a JSON 405, and "/" answers a JSON 404: every error of every route has the same
+// body. A new route goes here, next to its siblings; a read on an account's behalf calls
+// h.allowRate after authorising. (Expected next: /summary and /export beside the read API,
+// /api/public/erasures beside ingest.)
+func (h *handlers) routes(mux *http.ServeMux) {
 	const read = "/api/public/bot/{botId}/intentrealtimedata"
 	mux.HandleFunc("POST "+read, h.handleRead)
 	mux.HandleFunc("GET "+read, h.handleRead) // older versions of the Kore page said GET
@@ -27,14 +32,51 @@ func (h *Handlers) routes(mux *http.ServeMux) {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(h.Metrics.Registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /api/openapi.yaml", api.ServeOpenAPI)
 
+	if h.Dashboard != nil { // the web page: its own package, mounted with the API's helpers
+		ui := h.Dashboard.Bind(dashboardHost{h}, h.Sessions, h.Changes)
+		mux.HandleFunc("GET /{$}", ui.Index)
+		mux.HandleFunc("GET /ui/assets/{name}", ui.Asset)
+		mux.HandleFunc("GET /ui/api/session", ui.Me)
+		mux.HandleFunc("POST /ui/api/session", ui.SignIn)
+		mux.HandleFunc("DELETE /ui/api/session", ui.SignOut)
+		mux.HandleFunc("GET /ui/api/bots/{botId}/sessions", ui.Sessions) // rate-limited like the read API
+		mux.HandleFunc("GET /ui/api/bots/{botId}/stream", ui.Stream)
+	}
+
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		h.WriteError(w, r, http.StatusNotFound, "no such route: "+r.Method+" "+r.URL.Path)
+		h.writeError(w, r, http.StatusNotFound, "no such route: "+r.Method+" "+r.URL.Path)
 	})
 }
 
-func (h *Handlers) methodNotAllowed(allow string) http.HandlerFunc {
+func (h *handlers) methodNotAllowed(allow string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", allow)
-		h.WriteError(w, r, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed; use "+allow)
+		h.writeError(w, r, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed; use "+allow)
 	}
+}
+
+// dashboardHost lends the dashboard the API's error writer, request log, rate limit and
+// stream (dashboard.Host).
+type dashboardHost struct{ h *handlers }
+
+func (d dashboardHost) WriteJSON(w http.ResponseWriter, status int, v any) { writeJSON(w, status, v) }
+
+func (d dashboardHost) WriteError(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	d.h.writeError(w, r, status, msg)
+}
+
+func (d dashboardHost) WriteInternal(w http.ResponseWriter, r *http.Request, err error) {
+	d.h.writeInternal(w, r, err)
+}
+
+func (d dashboardHost) NoteCaller(r *http.Request, account, clientID string) {
+	d.h.noteCaller(r, account, clientID)
+}
+
+func (d dashboardHost) AllowRate(w http.ResponseWriter, r *http.Request, account string) bool {
+	return d.h.allowRate(w, r, account)
+}
+
+func (d dashboardHost) ServeStream(w http.ResponseWriter, r *http.Request, app auth.App, bot string) {
+	d.h.serveStream(w, r, caller{App: app, Account: app.Account, Bot: bot})
 }

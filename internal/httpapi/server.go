@@ -1,6 +1,8 @@
-// Package httpapi is intentrt's HTTP surface: every route in one place (routes), the Kore
-// compatible read API, the ingest API, health and metrics, their middleware and the one error
-// writer. It depends on small interfaces, never on a storage backend.
+// Package httpapi is intentrt's HTTP surface: every route of the binary in one table (routes.go),
+// the Kore compatible read API, the ingest API, the live stream, health and metrics, the
+// dashboard's routes, their middleware, the one rate-limit helper and the one error writer. It
+// depends on small interfaces, never on a storage backend. Its exported names are what the
+// CLI needs to build it: Deps, NewServer and the read cache.
 package httpapi
 
 import (
@@ -10,10 +12,10 @@ import (
 	"time"
 
 	"github.com/intentrt/intentrt/internal/auth"
+	"github.com/intentrt/intentrt/internal/dashboard"
 	"github.com/intentrt/intentrt/internal/live"
 	"github.com/intentrt/intentrt/internal/metrics"
 	"github.com/intentrt/intentrt/internal/session"
-	"github.com/intentrt/intentrt/internal/store"
 )
 
 // SessionReader answers the read API.
@@ -23,7 +25,7 @@ type SessionReader interface {
 
 // Submitter durably stores an ingest batch.
 type Submitter interface {
-	Submit(ctx context.Context, b store.Batch) (store.Result, error)
+	Submit(ctx context.Context, b session.Batch) (session.Result, error)
 }
 
 // TokenVerifier maps a JWT to the app that signed it.
@@ -78,14 +80,13 @@ type Deps struct {
 	Changes ChangeReader
 	Live    Subscriber
 	Stream  StreamOptions
-	// Extra registers routes of other packages (the stream, the dashboard) on the same mux,
-	// behind the same middleware.
-	Extra []func(mux *http.ServeMux, h *Handlers)
+	// Dashboard, when set, serves the web page and its JSON routes (see routes for where).
+	Dashboard *dashboard.Dashboard
 }
 
-// Handlers holds the dependencies of the handlers; its helpers (Authorize, WriteError) are
-// shared with the routes that other packages register.
-type Handlers struct {
+// handlers holds the dependencies of the handlers and the helpers every route shares
+// (authorize, allowRate, writeError).
+type handlers struct {
 	Deps
 	streams streamSlots // open streams per app, for StreamOptions.MaxPerApp
 }
@@ -104,11 +105,8 @@ func NewServer(d Deps) http.Handler {
 	if d.Metrics == nil {
 		d.Metrics = metrics.New()
 	}
-	h := &Handlers{Deps: d}
+	h := &handlers{Deps: d}
 	mux := http.NewServeMux()
 	h.routes(mux)
-	for _, add := range d.Extra {
-		add(mux, h)
-	}
 	return h.middleware(mux)
 }

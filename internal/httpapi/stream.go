@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/intentrt/intentrt/internal/auth"
+	"github.com/intentrt/intentrt/internal/live"
 	"github.com/intentrt/intentrt/internal/session"
 )
 
@@ -76,27 +77,27 @@ func (s *streamSlots) release(clientID string) {
 	}
 }
 
-// handleStream is contract §4: the read API's authorisation, then ServeStream.
-func (h *Handlers) handleStream(w http.ResponseWriter, r *http.Request) {
-	c, ok := h.Authorize(w, r, auth.ScopeAnalytics)
+// handleStream is contract §4: the read API's authorisation, then serveStream.
+func (h *handlers) handleStream(w http.ResponseWriter, r *http.Request) {
+	c, ok := h.authorize(w, r, auth.ScopeAnalytics)
 	if !ok {
 		return
 	}
-	h.ServeStream(w, r, c)
+	h.serveStream(w, r, c)
 }
 
-// NoteCaller records, for the request's log line, who the request acts as. Routes that
-// authenticate otherwise than with Authorize (the dashboard's cookie) call it.
-func (h *Handlers) NoteCaller(r *http.Request, c Caller) {
+// noteCaller records, for the request's log line, who the request acts as. Routes that
+// authenticate otherwise than with authorize (the dashboard's cookie) call it.
+func (h *handlers) noteCaller(r *http.Request, account, clientID string) {
 	if info := infoFrom(r.Context()); info != nil {
-		info.account, info.clientID = c.Account, c.App.ClientID
+		info.account, info.clientID = account, clientID
 	}
 }
 
-// ParseCursor reads the client's resume cursor: the Last-Event-ID header, or the lastEventId
+// parseCursor reads the client's resume cursor: the Last-Event-ID header, or the lastEventId
 // query parameter for EventSource clients that cannot set headers. ok is false when there is
 // none; an error means it is not a cursor this server hands out.
-func ParseCursor(r *http.Request) (cursor int64, ok bool, err error) {
+func parseCursor(r *http.Request) (cursor int64, ok bool, err error) {
 	v := r.Header.Get("Last-Event-ID")
 	if v == "" {
 		v = r.URL.Query().Get("lastEventId")
@@ -111,7 +112,7 @@ func ParseCursor(r *http.Request) (cursor int64, ok bool, err error) {
 	return n, true, nil
 }
 
-// ServeStream streams the completed sessions of c's bot as Server-Sent Events, c being already
+// serveStream streams the completed sessions of c's bot as Server-Sent Events, c being already
 // authorised. With a cursor it first replays from storage every change after it, then live
 // ones; without, it starts at the current head: only sessions completed or updated from now on.
 //
@@ -119,21 +120,21 @@ func ParseCursor(r *http.Request) (cursor int64, ok bool, err error) {
 // a change committed meanwhile is either in storage or in the subscription (or both, and then
 // it is skipped by its cursor). A client too slow to keep up is dropped by the broker; the
 // response then ends and the client resumes with Last-Event-ID.
-func (h *Handlers) ServeStream(w http.ResponseWriter, r *http.Request, c Caller) {
-	h.NoteCaller(r, c)
+func (h *handlers) serveStream(w http.ResponseWriter, r *http.Request, c caller) {
+	h.noteCaller(r, c.Account, c.App.ClientID)
 	if h.Changes == nil || h.Live == nil {
-		h.WriteError(w, r, http.StatusServiceUnavailable, "the live stream is not available on this server")
+		h.writeError(w, r, http.StatusServiceUnavailable, "the live stream is not available on this server")
 		return
 	}
 	opts := h.Stream.withDefaults()
-	cursor, resumed, err := ParseCursor(r)
+	cursor, resumed, err := parseCursor(r)
 	if err != nil {
-		h.WriteError(w, r, http.StatusBadRequest, err.Error())
+		h.writeError(w, r, http.StatusBadRequest, err.Error())
 		return
 	}
 	if !h.streams.acquire(c.App.ClientID, opts.MaxPerApp) {
 		w.Header().Set("Retry-After", "10")
-		h.WriteError(w, r, http.StatusTooManyRequests,
+		h.writeError(w, r, http.StatusTooManyRequests,
 			fmt.Sprintf("too many open streams for this app (at most %d); close one and retry", opts.MaxPerApp))
 		return
 	}
@@ -142,10 +143,28 @@ func (h *Handlers) ServeStream(w http.ResponseWriter, r *http.Request, c Caller)
 	ctx := r.Context()
 	sub := h.Live.Subscribe(c.Account, c.Bot, opts.Buffer)
 	defer sub.Close()
-	head, err := h.Changes.Head(ctx)
-	if err != nil {
-		h.WriteInternal(w, r, fmt.Errorf("stream head: %w", err))
+	sw, ok := h.openStream(w, r, opts, cursor, resumed)
+	if !ok {
 		return
+	}
+	last, err := h.replay(ctx, sw, c, sw.origin, opts.Page)
+	if err != nil {
+		if ctx.Err() == nil && !errors.Is(err, errClientGone) {
+			h.Logger.Warn("stream replay", "request_id", requestID(ctx), "err", err)
+		}
+		return
+	}
+	sw.liveFrom = last
+	h.pump(ctx, sw, sub, last, opts)
+}
+
+// openStream fixes where the stream starts (the client's cursor, or the head) and sends the
+// response's headers. On failure it has answered and returns false.
+func (h *handlers) openStream(w http.ResponseWriter, r *http.Request, opts StreamOptions, cursor int64, resumed bool) (*sseWriter, bool) {
+	head, err := h.Changes.Head(r.Context())
+	if err != nil {
+		h.writeInternal(w, r, fmt.Errorf("stream head: %w", err))
+		return nil, false
 	}
 	switch {
 	case !resumed:
@@ -153,16 +172,16 @@ func (h *Handlers) ServeStream(w http.ResponseWriter, r *http.Request, c Caller)
 	case cursor > head:
 		// Not a cursor of this database (it was reset, or the client mixes up servers).
 		// Starting anywhere would silently lose or repeat sessions.
-		h.WriteError(w, r, http.StatusBadRequest, "Last-Event-ID is ahead of this stream; reconnect without it")
-		return
+		h.writeError(w, r, http.StatusBadRequest, "Last-Event-ID is ahead of this stream; reconnect without it")
+		return nil, false
 	}
 
 	sw := &sseWriter{w: w, rc: http.NewResponseController(w), timeout: opts.WriteTimeout, origin: cursor}
 	// The server's WriteTimeout would cut every stream after a minute; a rolling deadline per
 	// write replaces it, so that a client that stops reading frees the handler.
 	if err := sw.rc.SetWriteDeadline(time.Time{}); err != nil {
-		h.WriteInternal(w, r, fmt.Errorf("stream: lift write deadline: %w", err))
-		return
+		h.writeInternal(w, r, fmt.Errorf("stream: lift write deadline: %w", err))
+		return nil, false
 	}
 	hdr := w.Header()
 	hdr.Set("Content-Type", "text/event-stream")
@@ -171,18 +190,14 @@ func (h *Handlers) ServeStream(w http.ResponseWriter, r *http.Request, c Caller)
 	w.WriteHeader(http.StatusOK)
 	// retry: the reconnection delay EventSource uses after the planned ends below.
 	if sw.raw("retry: 1000\n\n") != nil || sw.flush() != nil {
-		return
+		return nil, false
 	}
+	return sw, true
+}
 
-	last, err := h.replay(ctx, sw, c, cursor, opts.Page)
-	if err != nil {
-		if ctx.Err() == nil && !errors.Is(err, errClientGone) {
-			h.Logger.Warn("stream replay", "request_id", RequestID(ctx), "err", err)
-		}
-		return
-	}
-	sw.liveFrom = last
-
+// pump sends live changes after last until the client goes, is too slow, idles or lives too
+// long, or the server stops.
+func (h *handlers) pump(ctx context.Context, sw *sseWriter, sub *live.Subscription, last int64, opts StreamOptions) {
 	heartbeat := time.NewTicker(opts.Heartbeat)
 	defer heartbeat.Stop()
 	lifetime := time.NewTimer(opts.MaxLifetime)
@@ -195,25 +210,8 @@ func (h *Handlers) ServeStream(w http.ResponseWriter, r *http.Request, c Caller)
 			if ch.Seq <= last {
 				continue // already sent by the replay
 			}
-			if sw.event(ch, ch.Kind) != nil {
-				return
-			}
-			last = ch.Seq
-			// Send what else is already queued before flushing: one flush per burst.
-			for more := true; more; {
-				select {
-				case ch := <-sub.C():
-					if ch.Seq > last {
-						if sw.event(ch, ch.Kind) != nil {
-							return
-						}
-						last = ch.Seq
-					}
-				default:
-					more = false
-				}
-			}
-			if sw.flush() != nil {
+			var err error
+			if last, err = sendBurst(sw, sub, ch, last); err != nil {
 				return
 			}
 			idle.Reset(opts.IdleTimeout)
@@ -235,11 +233,30 @@ func (h *Handlers) ServeStream(w http.ResponseWriter, r *http.Request, c Caller)
 	}
 }
 
+// sendBurst sends ch and whatever else is already queued, then flushes once: one flush per
+// burst. Changes at or below last were already sent by the replay. It returns the new last.
+func sendBurst(sw *sseWriter, sub *live.Subscription, ch session.Change, last int64) (int64, error) {
+	for {
+		if ch.Seq > last {
+			if err := sw.event(ch, ch.Kind); err != nil {
+				return last, err
+			}
+			last = ch.Seq
+		}
+		select {
+		case ch = <-sub.C():
+			continue
+		default:
+		}
+		return last, sw.flush()
+	}
+}
+
 var errClientGone = errors.New("client gone")
 
 // replay sends every change after cursor that storage holds, page by page, until a page comes
 // back short; it returns the cursor of the last change sent.
-func (h *Handlers) replay(ctx context.Context, sw *sseWriter, c Caller, cursor int64, page int) (int64, error) {
+func (h *handlers) replay(ctx context.Context, sw *sseWriter, c caller, cursor int64, page int) (int64, error) {
 	last := cursor
 	for {
 		changes, err := h.Changes.ChangesSince(ctx, c.Account, c.Bot, last, page)

@@ -19,7 +19,7 @@ var ErrClosed = errors.New("ingest is shutting down")
 
 // Applier is the storage the committer writes to.
 type Applier interface {
-	Apply(ctx context.Context, batches []store.Batch) ([]store.Result, []session.Change, error)
+	Apply(ctx context.Context, batches []session.Batch) ([]session.Result, []session.Change, error)
 }
 
 // Publisher learns of every change once it is committed (the live stream).
@@ -44,13 +44,13 @@ type Options struct {
 }
 
 type request struct {
-	batch store.Batch
+	batch session.Batch
 	reply chan reply
 	at    time.Time // when Submit was called
 }
 
 type reply struct {
-	res store.Result
+	res session.Result
 	err error
 }
 
@@ -77,25 +77,25 @@ func NewCommitter(db Applier, opts Options) *Committer {
 
 // Submit stores the batch and returns once it is durably committed. If ctx ends first the
 // batch may still be committed: producers retry, and idempotency makes that harmless.
-func (c *Committer) Submit(ctx context.Context, b store.Batch) (store.Result, error) {
+func (c *Committer) Submit(ctx context.Context, b session.Batch) (session.Result, error) {
 	req := request{batch: b, reply: make(chan reply, 1), at: time.Now()}
 	c.mu.RLock()
 	if c.closed {
 		c.mu.RUnlock()
-		return store.Result{}, ErrClosed
+		return session.Result{}, ErrClosed
 	}
 	select {
 	case c.in <- req:
 		c.mu.RUnlock()
 	case <-ctx.Done():
 		c.mu.RUnlock()
-		return store.Result{}, ctx.Err()
+		return session.Result{}, ctx.Err()
 	}
 	select {
 	case r := <-req.reply:
 		return r.res, r.err
 	case <-ctx.Done():
-		return store.Result{}, ctx.Err()
+		return session.Result{}, ctx.Err()
 	}
 }
 
@@ -133,7 +133,7 @@ func (c *Committer) run() {
 }
 
 func (c *Committer) commit(group []request, events int) {
-	batches := make([]store.Batch, len(group))
+	batches := make([]session.Batch, len(group))
 	for i, r := range group {
 		batches[i] = r.batch
 	}

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/intentrt/intentrt/internal/session"
-	"github.com/intentrt/intentrt/internal/store"
 	"github.com/intentrt/intentrt/internal/store/sqlite"
 )
 
@@ -29,7 +28,7 @@ type countingApplier struct {
 
 var errPoison = errors.New("poisoned batch")
 
-func (c *countingApplier) Apply(ctx context.Context, batches []store.Batch) ([]store.Result, []session.Change, error) {
+func (c *countingApplier) Apply(ctx context.Context, batches []session.Batch) ([]session.Result, []session.Change, error) {
 	c.mu.Lock()
 	first := len(c.calls) == 0
 	var accts []string
@@ -86,18 +85,18 @@ func openStore(t *testing.T) *sqlite.Store {
 }
 
 // sessionBatch is one completed session of account/bot "b" with n-1 extra intents.
-func sessionBatch(account, id string, n int) store.Batch {
+func sessionBatch(account, id string, n int) session.Batch {
 	start := time.Date(2024, 1, 6, 14, 0, 0, 0, time.UTC)
 	events := []session.Event{{Type: session.TypeCompleted, SessionID: id, Time: start.Add(time.Minute), StartTime: start,
 		EndTime: start.Add(time.Minute), Channel: "rtm", Status: session.StatusCompleted}}
 	for i := 1; i < n; i++ {
 		events = append(events, session.Event{Type: session.TypeIntent, SessionID: id, Time: start.Add(time.Duration(i) * time.Second), Intent: fmt.Sprintf("i%d", i)})
 	}
-	return store.Batch{Account: account, Bot: "b", Events: events}
+	return session.Batch{Account: account, Bot: "b", Events: events}
 }
 
 type outcome struct {
-	res store.Result
+	res session.Result
 	err error
 }
 
@@ -121,7 +120,7 @@ func gated(t *testing.T, opts Options) (*Committer, *countingApplier, chan outco
 }
 
 // submitAll submits batches concurrently and waits until all of them are queued.
-func submitAll(t *testing.T, c *Committer, batches []store.Batch) []chan outcome {
+func submitAll(t *testing.T, c *Committer, batches []session.Batch) []chan outcome {
 	t.Helper()
 	outs := make([]chan outcome, len(batches))
 	for i, b := range batches {
@@ -155,7 +154,7 @@ func wait(t *testing.T, ch chan outcome) outcome {
 func TestCommitterGroupsConcurrentSubmits(t *testing.T) {
 	pub := &recorder{}
 	c, a, first := gated(t, Options{Publisher: pub})
-	var batches []store.Batch
+	var batches []session.Batch
 	for i := range 5 {
 		batches = append(batches, sessionBatch(fmt.Sprintf("acct-%d", i), "s", i+1))
 	}
@@ -197,7 +196,7 @@ func TestCommitterGroupsConcurrentSubmits(t *testing.T) {
 
 func TestCommitterIsolatesAFailingBatch(t *testing.T) {
 	c, a, first := gated(t, Options{})
-	outs := submitAll(t, c, []store.Batch{sessionBatch("good-1", "s", 1), sessionBatch("poison", "s", 1), sessionBatch("good-2", "s", 2)})
+	outs := submitAll(t, c, []session.Batch{sessionBatch("good-1", "s", 1), sessionBatch("poison", "s", 1), sessionBatch("good-2", "s", 2)})
 	close(a.gate)
 	wait(t, first)
 	results := make([]outcome, len(outs))
@@ -223,7 +222,7 @@ func TestCommitterIsolatesAFailingBatch(t *testing.T) {
 
 func TestCommitterBoundsAGroup(t *testing.T) {
 	c, a, first := gated(t, Options{MaxEvents: 3})
-	var batches []store.Batch
+	var batches []session.Batch
 	for i := range 4 {
 		batches = append(batches, sessionBatch(fmt.Sprintf("acct-%d", i), "s", 2))
 	}
@@ -243,7 +242,7 @@ func TestCommitterBoundsAGroup(t *testing.T) {
 
 func TestCommitterClose(t *testing.T) {
 	c, a, first := gated(t, Options{})
-	outs := submitAll(t, c, []store.Batch{sessionBatch("q-1", "s", 1), sessionBatch("q-2", "s", 1)})
+	outs := submitAll(t, c, []session.Batch{sessionBatch("q-1", "s", 1), sessionBatch("q-2", "s", 1)})
 	closed := make(chan struct{})
 	go func() { c.Close(); close(closed) }()
 	// Close waits for the queued batches, which wait for the gate.

@@ -9,7 +9,6 @@ import (
 
 	"github.com/intentrt/intentrt/internal/live"
 	"github.com/intentrt/intentrt/internal/session"
-	"github.com/intentrt/intentrt/internal/store"
 	"github.com/intentrt/intentrt/internal/store/sqlite"
 )
 
@@ -41,7 +40,7 @@ func TestFeedPublishesStorageChanges(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := db.Apply(ctx, []store.Batch{{Account: "a", Bot: "b", Events: evs}}); err != nil {
+		if _, _, err := db.Apply(ctx, []session.Batch{{Account: "a", Bot: "b", Events: evs}}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -21,7 +21,6 @@ import (
 	"github.com/intentrt/intentrt/internal/ingest"
 	"github.com/intentrt/intentrt/internal/metrics"
 	"github.com/intentrt/intentrt/internal/session"
-	"github.com/intentrt/intentrt/internal/store"
 )
 
 // The names the contract fixes; Options may override them (to share a NATS cluster between
@@ -37,7 +36,7 @@ const (
 
 // Submitter durably stores a batch (an *ingest.Committer).
 type Submitter interface {
-	Submit(ctx context.Context, b store.Batch) (store.Result, error)
+	Submit(ctx context.Context, b session.Batch) (session.Result, error)
 }
 
 // Options configure a consumer.
@@ -261,7 +260,7 @@ func (c *Consumer) handle(m jetstream.Msg) {
 	}
 	if len(events) > 0 {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		res, err := c.opts.Submitter.Submit(ctx, store.Batch{Account: account, Bot: bot, Events: events})
+		res, err := c.opts.Submitter.Submit(ctx, session.Batch{Account: account, Bot: bot, Events: events})
 		cancel()
 		if err != nil {
 			c.count("retried")

@@ -1,11 +1,13 @@
-// Package store defines what intentrt needs from storage, the errors every backend maps its
-// driver's errors to, and the numbered migrations they share the mechanics of. The backends live
-// in subpackages (sqlite, postgres); storetest is the conformance suite they all pass.
+// Package store defines what intentrt needs from storage: the interfaces, the optional
+// capabilities a backend may offer, and the errors every backend maps its driver's errors to.
+// It holds no SQL: the backends live in subpackages (sqlite, postgres), the row codecs and
+// migration loader they share in sqlrow, and storetest is the conformance suite they all pass.
 package store
 
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"time"
 
 	"github.com/intentrt/intentrt/internal/auth"
@@ -24,20 +26,6 @@ var (
 	ErrSchemaTooNew = errors.New("database schema is newer than this binary")
 )
 
-// Batch is the events of one ingest request, all for one bot. A batch is stored whole or not at
-// all.
-type Batch struct {
-	Account string
-	Bot     string
-	Events  []session.Event
-}
-
-// Result tells a producer what became of its batch.
-type Result struct {
-	Accepted   int
-	Duplicates int
-}
-
 // Store is the whole of what intentrt asks of a storage backend.
 type Store interface {
 	Sessions
@@ -53,7 +41,7 @@ type Sessions interface {
 	// (synced to disk). It skips events seen before, assembles sessions, assigns cursors to those
 	// that complete or change visibly, and returns the changes in cursor order. Cursors are
 	// assigned in commit order: a reader that has seen cursor N has seen every cursor below it.
-	Apply(ctx context.Context, batches []Batch) ([]Result, []session.Change, error)
+	Apply(ctx context.Context, batches []session.Batch) ([]session.Result, []session.Change, error)
 	// Latest returns completed sessions matching q, newest end first (ties: sessionId descending).
 	Latest(ctx context.Context, q session.Query) ([]session.State, error)
 	// ChangesSince returns the sessions of a bot whose cursor is above after, in cursor order,
@@ -85,4 +73,26 @@ type Migrator interface {
 	SchemaVersion(ctx context.Context) (have, want int, err error)
 	// Migrate brings the schema to the binary's version.
 	Migrate(ctx context.Context) error
+}
+
+// The optional capabilities of a backend. A backend that has one implements it; the CLI's
+// openDB states which ones each backend offers, and the composition root starts what they
+// enable. A new capability is an interface here, a method set on the backends that have it,
+// and a field of the CLI's backend.
+
+// ChangeNotifier is a store shared by several nodes that announces every node's commits
+// (PostgreSQL's LISTEN/NOTIFY). The live stream must then be fed from storage, not from this
+// node's own commits.
+type ChangeNotifier interface {
+	// Listen calls onChange after commits of any node until ctx ends, reconnecting as needed.
+	Listen(ctx context.Context, onChange func(), log *slog.Logger)
+}
+
+// NodeRegistry is a store that knows how many nodes share it (PostgreSQL's nodes table), so
+// that they can divide a per-account budget.
+type NodeRegistry interface {
+	// Heartbeat says node id is alive and returns how many nodes were heard of within ttl.
+	Heartbeat(ctx context.Context, id string, now time.Time, ttl time.Duration) (int, error)
+	// Leave forgets node id at once, so that the others take over its share.
+	Leave(ctx context.Context, id string) error
 }

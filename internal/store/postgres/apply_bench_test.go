@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/intentrt/intentrt/internal/session"
-	"github.com/intentrt/intentrt/internal/store"
 	"github.com/intentrt/intentrt/internal/store/postgres"
 	"github.com/intentrt/intentrt/internal/store/postgres/pgtest"
 )
@@ -38,7 +37,7 @@ func BenchmarkApply1000(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, _, err := s.Apply(ctx, []store.Batch{{Account: "a", Bot: "b", Events: evs}}); err != nil {
+		if _, _, err := s.Apply(ctx, []session.Batch{{Account: "a", Bot: "b", Events: evs}}); err != nil {
 			b.Fatal(err)
 		}
 	}

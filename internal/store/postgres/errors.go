@@ -7,9 +7,11 @@ import (
 	"io"
 	"net"
 	"strings"
+	"syscall"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/puddle/v2"
 
 	"github.com/intentrt/intentrt/internal/store"
 )
@@ -52,11 +54,9 @@ func unavailable(err error) bool {
 	switch {
 	case errors.As(err, &ce), errors.As(err, &ne), pgconn.Timeout(err), pgconn.SafeToRetry(err),
 		errors.Is(err, context.DeadlineExceeded), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
-		errors.Is(err, net.ErrClosed), errors.Is(err, pgconn.ErrConnClosed):
+		errors.Is(err, net.ErrClosed), errors.Is(err, pgconn.ErrConnClosed),
+		errors.Is(err, puddle.ErrClosedPool), errors.Is(err, syscall.ECONNRESET):
 		return true
 	}
-	msg := err.Error()
-	// The pool's own errors carry no type: a closed pool, or a connection lost mid-query.
-	return strings.Contains(msg, "closed pool") || strings.Contains(msg, "conn closed") ||
-		strings.Contains(msg, "unexpected EOF") || strings.Contains(msg, "connection reset")
+	return false
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/intentrt/intentrt/internal/store"
+	"github.com/intentrt/intentrt/internal/store/sqlrow"
 )
 
 //go:embed migrations/*.sql
@@ -101,7 +102,7 @@ func (s *Store) op(ctx context.Context) (context.Context, context.CancelFunc) {
 
 // SchemaVersion returns the applied and the expected schema versions.
 func (s *Store) SchemaVersion(ctx context.Context) (have, want int, err error) {
-	ms, err := store.LoadMigrations(migrationFS, "migrations")
+	ms, err := sqlrow.LoadMigrations(migrationFS, "migrations")
 	if err != nil {
 		return 0, 0, err
 	}
@@ -140,7 +141,7 @@ const migrateLock = 0x696e74656e747274
 // transactional) under an advisory lock, so a crash or a second node leaves the schema at a
 // known step.
 func (s *Store) Migrate(ctx context.Context) error {
-	ms, err := store.LoadMigrations(migrationFS, "migrations")
+	ms, err := sqlrow.LoadMigrations(migrationFS, "migrations")
 	if err != nil {
 		return err
 	}

@@ -61,7 +61,7 @@ func TestClosedIsUnavailable(t *testing.T) {
 	checks := map[string]error{
 		"ping": s.Ping(ctx),
 		"apply": func() error {
-			_, _, err := s.Apply(ctx, []store.Batch{{Account: "a", Bot: "b"}})
+			_, _, err := s.Apply(ctx, []session.Batch{{Account: "a", Bot: "b"}})
 			return err
 		}(),
 		"latest": func() error { _, err := s.Latest(ctx, session.Query{Account: "a", Bot: "b"}); return err }(),

@@ -10,7 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/intentrt/intentrt/internal/session"
-	"github.com/intentrt/intentrt/internal/store"
+	"github.com/intentrt/intentrt/internal/store/sqlrow"
 )
 
 // ChangesChannel is the LISTEN/NOTIFY channel on which Apply announces new cursors. The
@@ -28,8 +28,8 @@ const (
 	// qSeen records a batch's event keys in one round trip and returns those that were new.
 	qSeen = `INSERT INTO events_seen (account, bot, key) SELECT $1, $2, k FROM unnest($3::text[]) AS k
 		ON CONFLICT DO NOTHING RETURNING key`
-	qLoad       = `SELECT ` + store.SessionColumns + ` FROM sessions WHERE account = $1 AND bot = $2 AND session_id = ANY($3::text[])`
-	qUpsertMany = `INSERT INTO sessions (` + store.SessionColumns + `)
+	qLoad       = `SELECT ` + sqlrow.SessionColumns + ` FROM sessions WHERE account = $1 AND bot = $2 AND session_id = ANY($3::text[])`
+	qUpsertMany = `INSERT INTO sessions (` + sqlrow.SessionColumns + `)
 		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
 			$8::bigint[], $9::bigint[], $10::text[], $11::text[], $12::bigint[], $13::text[], $14::bigint[], $15::bigint[])
 		ON CONFLICT (account, bot, session_id) DO UPDATE SET
@@ -43,7 +43,7 @@ const (
 // with the default synchronous_commit means the WAL is flushed: an acknowledged event survives a
 // crash of the database as well as of the node. Round trips per group commit are few: the lock,
 // one insert and one load per batch, and one pipelined write of every session and the cursor.
-func (s *Store) Apply(ctx context.Context, batches []store.Batch) ([]store.Result, []session.Change, error) {
+func (s *Store) Apply(ctx context.Context, batches []session.Batch) ([]session.Result, []session.Change, error) {
 	ctx, cancel := s.op(ctx)
 	defer cancel()
 	tx, err := s.pool.Begin(ctx)
@@ -58,7 +58,7 @@ func (s *Store) Apply(ctx context.Context, batches []store.Batch) ([]store.Resul
 	start := head
 	next := func() int64 { head++; return head }
 
-	results := make([]store.Result, len(batches))
+	results := make([]session.Result, len(batches))
 	var (
 		changes []session.Change
 		states  = map[session.Key]*session.State{}
@@ -70,7 +70,7 @@ func (s *Store) Apply(ctx context.Context, batches []store.Batch) ([]store.Resul
 		if err != nil {
 			return nil, nil, err
 		}
-		order, groups := store.GroupBySession(fresh)
+		order, groups := sqlrow.GroupBySession(fresh)
 		if err := loadStates(ctx, tx, b, order, states); err != nil {
 			return nil, nil, err
 		}
@@ -110,7 +110,7 @@ func (s *Store) Apply(ctx context.Context, batches []store.Batch) ([]store.Resul
 func sessionColumns(states []*session.State) []any {
 	cols := make([][]any, 15)
 	for _, st := range states {
-		for i, v := range store.StateArgs(st) {
+		for i, v := range sqlrow.StateArgs(st) {
 			cols[i] = append(cols[i], v)
 		}
 	}
@@ -131,7 +131,7 @@ func rollback(tx pgx.Tx) {
 
 // recordEvents inserts the batch's event keys and returns the events not seen before, counting
 // the rest as duplicates. An event repeated within the batch is new once.
-func recordEvents(ctx context.Context, tx pgx.Tx, b store.Batch, res *store.Result) ([]session.Event, error) {
+func recordEvents(ctx context.Context, tx pgx.Tx, b session.Batch, res *session.Result) ([]session.Event, error) {
 	keys := make([]string, len(b.Events))
 	for i, e := range b.Events {
 		keys[i] = e.DedupKey()
@@ -163,7 +163,7 @@ func recordEvents(ctx context.Context, tx pgx.Tx, b store.Batch, res *store.Resu
 
 // loadStates reads the sessions of sids not already in states, and adds an empty state for
 // those that do not exist yet.
-func loadStates(ctx context.Context, tx pgx.Tx, b store.Batch, sids []string, states map[session.Key]*session.State) error {
+func loadStates(ctx context.Context, tx pgx.Tx, b session.Batch, sids []string, states map[session.Key]*session.State) error {
 	var missing []string
 	for _, sid := range sids {
 		if _, ok := states[session.Key{Account: b.Account, Bot: b.Bot, SessionID: sid}]; !ok {
@@ -179,7 +179,7 @@ func loadStates(ctx context.Context, tx pgx.Tx, b store.Batch, sids []string, st
 	}
 	defer rows.Close()
 	for rows.Next() {
-		st, err := store.ScanState(rows)
+		st, err := sqlrow.ScanState(rows)
 		if err != nil {
 			return fmt.Errorf("load sessions: %w", mapErr(err))
 		}
@@ -200,7 +200,7 @@ func loadStates(ctx context.Context, tx pgx.Tx, b store.Batch, sids []string, st
 // Latest answers the read API.
 func (s *Store) Latest(ctx context.Context, q session.Query) ([]session.State, error) {
 	var sb strings.Builder
-	sb.WriteString(`SELECT ` + store.SessionColumns + ` FROM sessions WHERE account = $1 AND bot = $2 AND seq IS NOT NULL`)
+	sb.WriteString(`SELECT ` + sqlrow.SessionColumns + ` FROM sessions WHERE account = $1 AND bot = $2 AND seq IS NOT NULL`)
 	args := []any{q.Account, q.Bot}
 	arg := func(v any) string {
 		args = append(args, v)
@@ -242,7 +242,7 @@ func (s *Store) query(ctx context.Context, query string, args ...any) ([]session
 		return nil, mapErr(err)
 	}
 	defer rows.Close()
-	out, err := store.Collect(rows, store.ScanState)
+	out, err := sqlrow.Collect(rows, sqlrow.ScanState)
 	return out, mapErr(err)
 }
 
@@ -253,15 +253,15 @@ func (s *Store) ChangesSince(ctx context.Context, account, bot string, after int
 		err    error
 	)
 	if account == "" {
-		states, err = s.query(ctx, `SELECT `+store.SessionColumns+` FROM sessions WHERE seq > $1 ORDER BY seq LIMIT $2`, after, limit)
+		states, err = s.query(ctx, `SELECT `+sqlrow.SessionColumns+` FROM sessions WHERE seq > $1 ORDER BY seq LIMIT $2`, after, limit)
 	} else {
-		states, err = s.query(ctx, `SELECT `+store.SessionColumns+` FROM sessions WHERE account = $1 AND bot = $2 AND seq > $3 ORDER BY seq LIMIT $4`,
+		states, err = s.query(ctx, `SELECT `+sqlrow.SessionColumns+` FROM sessions WHERE account = $1 AND bot = $2 AND seq > $3 ORDER BY seq LIMIT $4`,
 			account, bot, after, limit)
 	}
 	if err != nil {
 		return nil, err
 	}
-	return store.ChangesAfter(states, after), nil
+	return sqlrow.ChangesAfter(states, after), nil
 }
 
 // Head returns the newest cursor.

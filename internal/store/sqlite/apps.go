@@ -7,13 +7,14 @@ import (
 
 	"github.com/intentrt/intentrt/internal/auth"
 	"github.com/intentrt/intentrt/internal/store"
+	"github.com/intentrt/intentrt/internal/store/sqlrow"
 )
 
 const appColumns = `client_id, client_secret, account, bots, all_bots, scopes, enforce_jti, created_at, revoked_at`
 
 // CreateApp stores a new app; ErrConflict if the client id is taken.
 func (s *Store) CreateApp(ctx context.Context, app auth.App) error {
-	args, err := store.AppArgs(app)
+	args, err := sqlrow.AppArgs(app)
 	if err != nil {
 		return err
 	}
@@ -23,7 +24,7 @@ func (s *Store) CreateApp(ctx context.Context, app auth.App) error {
 
 // App looks an app up by client id.
 func (s *Store) App(ctx context.Context, clientID string) (auth.App, error) {
-	app, err := store.ScanApp(s.r.QueryRowContext(ctx, `SELECT `+appColumns+` FROM apps WHERE client_id = ?`, clientID))
+	app, err := sqlrow.ScanApp(s.r.QueryRowContext(ctx, `SELECT `+appColumns+` FROM apps WHERE client_id = ?`, clientID))
 	return app, mapErr(err)
 }
 
@@ -34,7 +35,7 @@ func (s *Store) ListApps(ctx context.Context) ([]auth.App, error) {
 		return nil, mapErr(err)
 	}
 	defer rows.Close()
-	out, err := store.Collect(rows, store.ScanApp)
+	out, err := sqlrow.Collect(rows, sqlrow.ScanApp)
 	return out, mapErr(err)
 }
 

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/intentrt/intentrt/internal/session"
-	"github.com/intentrt/intentrt/internal/store"
 	"github.com/intentrt/intentrt/internal/store/sqlite"
 )
 
@@ -28,9 +27,9 @@ func perfStore(b *testing.B, n int) *sqlite.Store {
 	}
 	base := time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)
 	for done := 0; done < n; {
-		var batches []store.Batch
+		var batches []session.Batch
 		for _, bot := range []string{"st-bot", "st-other"} {
-			batch := store.Batch{Account: "acct", Bot: bot}
+			batch := session.Batch{Account: "acct", Bot: bot}
 			for i := done; i < min(done+10_000, n); i++ {
 				batch.Events = append(batch.Events, perfEvent("s-", i, base.Add(time.Duration(i)*time.Second)))
 			}
@@ -94,11 +93,11 @@ func BenchmarkPerfApplyBatch(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for done := 0; done < b.N; done += 1000 {
-		batch := store.Batch{Account: "acct", Bot: "st-bot"}
+		batch := session.Batch{Account: "acct", Bot: "st-bot"}
 		for i := done; i < min(done+1000, b.N); i++ {
 			batch.Events = append(batch.Events, perfEvent("a-", i, base.Add(time.Duration(i)*time.Millisecond)))
 		}
-		if _, _, err := s.Apply(ctx, []store.Batch{batch}); err != nil {
+		if _, _, err := s.Apply(ctx, []session.Batch{batch}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -111,8 +110,8 @@ func BenchmarkPerfApplyOne(b *testing.B) {
 	base := time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)
 	b.ResetTimer()
 	for i := range b.N {
-		batch := store.Batch{Account: "acct", Bot: "st-bot", Events: []session.Event{perfEvent("o-", i, base.Add(time.Duration(i)*time.Millisecond))}}
-		if _, _, err := s.Apply(ctx, []store.Batch{batch}); err != nil {
+		batch := session.Batch{Account: "acct", Bot: "st-bot", Events: []session.Event{perfEvent("o-", i, base.Add(time.Duration(i)*time.Millisecond))}}
+		if _, _, err := s.Apply(ctx, []session.Batch{batch}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -9,17 +9,17 @@ import (
 	"strings"
 
 	"github.com/intentrt/intentrt/internal/session"
-	"github.com/intentrt/intentrt/internal/store"
+	"github.com/intentrt/intentrt/internal/store/sqlrow"
 )
 
 const (
 	qSeen = `INSERT INTO events_seen (account, bot, key) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`
-	qLoad = `SELECT ` + store.SessionColumns + ` FROM sessions WHERE account = ? AND bot = ? AND session_id = ?`
+	qLoad = `SELECT ` + sqlrow.SessionColumns + ` FROM sessions WHERE account = ? AND bot = ? AND session_id = ?`
 	// The newest cursor is the highest seq stored: a session's seq only ever grows, so the row
 	// holding the last one handed out keeps it. Reading it through the seq index costs the same
 	// as a counter row, and saves every commit a write of one more page.
 	qHead   = `SELECT COALESCE(MAX(seq), 0) FROM sessions WHERE seq IS NOT NULL`
-	qUpsert = `INSERT INTO sessions (` + store.SessionColumns + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+	qUpsert = `INSERT INTO sessions (` + sqlrow.SessionColumns + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
 		ON CONFLICT (account, bot, session_id) DO UPDATE SET
 		channel = excluded.channel, ani = excluded.ani, dni = excluded.dni, user_id = excluded.user_id,
 		start_ns = excluded.start_ns, end_ns = excluded.end_ns, status = excluded.status,
@@ -29,7 +29,7 @@ const (
 
 // Apply stores the batches in one immediate transaction; with synchronous=FULL the commit has
 // reached the disk when it returns.
-func (s *Store) Apply(ctx context.Context, batches []store.Batch) ([]store.Result, []session.Change, error) {
+func (s *Store) Apply(ctx context.Context, batches []session.Batch) ([]session.Result, []session.Change, error) {
 	queries := []string{qSeen, qLoad, qHead, qUpsert}
 	prepared, err := s.prepare(ctx, queries...)
 	if err != nil {
@@ -50,7 +50,7 @@ func (s *Store) Apply(ctx context.Context, batches []store.Batch) ([]store.Resul
 	}
 	next := func() int64 { head++; return head }
 
-	results := make([]store.Result, len(batches))
+	results := make([]session.Result, len(batches))
 	var changes []session.Change
 	for bi, b := range batches {
 		fresh := make([]session.Event, 0, len(b.Events))
@@ -66,9 +66,9 @@ func (s *Store) Apply(ctx context.Context, batches []store.Batch) ([]store.Resul
 			results[bi].Accepted++
 			fresh = append(fresh, e)
 		}
-		order, groups := store.GroupBySession(fresh)
+		order, groups := sqlrow.GroupBySession(fresh)
 		for _, sid := range order {
-			st, err := store.ScanState(stmts[qLoad].QueryRowContext(ctx, b.Account, b.Bot, sid))
+			st, err := sqlrow.ScanState(stmts[qLoad].QueryRowContext(ctx, b.Account, b.Bot, sid))
 			if errors.Is(err, sql.ErrNoRows) {
 				st = session.State{Key: session.Key{Account: b.Account, Bot: b.Bot, SessionID: sid}}
 			} else if err != nil {
@@ -77,7 +77,7 @@ func (s *Store) Apply(ctx context.Context, batches []store.Batch) ([]store.Resul
 			if ch, ok := st.Fold(groups[sid], next); ok {
 				changes = append(changes, ch)
 			}
-			if _, err := stmts[qUpsert].ExecContext(ctx, store.StateArgs(&st)...); err != nil {
+			if _, err := stmts[qUpsert].ExecContext(ctx, sqlrow.StateArgs(&st)...); err != nil {
 				return nil, nil, fmt.Errorf("store session: %w", mapErr(err))
 			}
 		}
@@ -91,7 +91,7 @@ func (s *Store) Apply(ctx context.Context, batches []store.Batch) ([]store.Resul
 // Latest answers the read API.
 func (s *Store) Latest(ctx context.Context, q session.Query) ([]session.State, error) {
 	var sb strings.Builder
-	sb.WriteString(`SELECT ` + store.SessionColumns + ` FROM sessions WHERE account = ? AND bot = ? AND seq IS NOT NULL`)
+	sb.WriteString(`SELECT ` + sqlrow.SessionColumns + ` FROM sessions WHERE account = ? AND bot = ? AND seq IS NOT NULL`)
 	args := []any{q.Account, q.Bot}
 	in := func(col string, vals []string) {
 		if len(vals) == 0 {
@@ -149,7 +149,7 @@ func (s *Store) query(ctx context.Context, query string, args ...any) ([]session
 		return nil, mapErr(err)
 	}
 	defer rows.Close()
-	out, err := store.Collect(rows, store.ScanState)
+	out, err := sqlrow.Collect(rows, sqlrow.ScanState)
 	return out, mapErr(err)
 }
 
@@ -160,14 +160,14 @@ func (s *Store) ChangesSince(ctx context.Context, account, bot string, after int
 		err    error
 	)
 	if account == "" {
-		states, err = s.query(ctx, `SELECT `+store.SessionColumns+` FROM sessions WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit)
+		states, err = s.query(ctx, `SELECT `+sqlrow.SessionColumns+` FROM sessions WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit)
 	} else {
-		states, err = s.query(ctx, `SELECT `+store.SessionColumns+` FROM sessions WHERE account = ? AND bot = ? AND seq > ? ORDER BY seq LIMIT ?`, account, bot, after, limit)
+		states, err = s.query(ctx, `SELECT `+sqlrow.SessionColumns+` FROM sessions WHERE account = ? AND bot = ? AND seq > ? ORDER BY seq LIMIT ?`, account, bot, after, limit)
 	}
 	if err != nil {
 		return nil, err
 	}
-	return store.ChangesAfter(states, after), nil
+	return sqlrow.ChangesAfter(states, after), nil
 }
 
 // Head returns the newest cursor.

@@ -6,18 +6,19 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
 	"net/url"
 	"runtime"
-	"strings"
 	"sync"
 
 	msqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/intentrt/intentrt/internal/store"
+	"github.com/intentrt/intentrt/internal/store/sqlrow"
 )
 
 //go:embed migrations/*.sql
@@ -156,7 +157,7 @@ func (s *Store) prepare(ctx context.Context, queries ...string) ([]*sql.Stmt, er
 
 // SchemaVersion returns the applied and the expected schema versions.
 func (s *Store) SchemaVersion(ctx context.Context) (have, want int, err error) {
-	ms, err := store.LoadMigrations(migrationFS, "migrations")
+	ms, err := sqlrow.LoadMigrations(migrationFS, "migrations")
 	if err != nil {
 		return 0, 0, err
 	}
@@ -177,7 +178,7 @@ func (s *Store) SchemaVersion(ctx context.Context) (have, want int, err error) {
 // Migrate applies the migrations the database lacks, each in its own transaction together with
 // the record of its version, so a crash leaves the schema at a known step.
 func (s *Store) Migrate(ctx context.Context) error {
-	ms, err := store.LoadMigrations(migrationFS, "migrations")
+	ms, err := sqlrow.LoadMigrations(migrationFS, "migrations")
 	if err != nil {
 		return err
 	}
@@ -197,7 +198,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 	return nil
 }
 
-func (s *Store) apply(ctx context.Context, m store.Migration) error {
+func (s *Store) apply(ctx context.Context, m sqlrow.Migration) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return mapErr(err)
@@ -231,8 +232,23 @@ func mapErr(err error) error {
 			return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
 		}
 	}
-	if strings.Contains(err.Error(), "database is closed") {
+	if errors.Is(err, errDBClosed) || errors.Is(err, sql.ErrConnDone) {
 		return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
 	}
 	return err
 }
+
+// errDBClosed is database/sql's "sql: database is closed", which the package does not export.
+// It is taken once from a handle that is closed before it ever connects, so that mapErr
+// recognises it by identity rather than by its text.
+var errDBClosed = func() error {
+	db := sql.OpenDB(neverConnector{})
+	db.Close()
+	return db.PingContext(context.Background())
+}()
+
+// neverConnector is a driver.Connector for errDBClosed; it is never asked to connect.
+type neverConnector struct{}
+
+func (neverConnector) Connect(context.Context) (driver.Conn, error) { return nil, driver.ErrBadConn }
+func (neverConnector) Driver() driver.Driver                        { return nil }

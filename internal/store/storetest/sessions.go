@@ -20,7 +20,7 @@ func testApplyAssembles(t *testing.T, s store.Store) {
 		{"type":"intent.detected","sessionId":"s1","time":"2026-11-24T08:00:05Z","intent":"Check Balance"},
 		{"type":"intent.detected","sessionId":"s1","time":"2026-11-24T08:00:03Z","intent":"Book a Flight"},
 		{"type":"session.ended","sessionId":"s1","time":"2026-11-24T08:02:10Z","status":"DROPOFF","deflectedTo":"RTM"}]`))
-	if res[0] != (store.Result{Accepted: 4}) {
+	if res[0] != (session.Result{Accepted: 4}) {
 		t.Fatalf("result %+v", res[0])
 	}
 	if len(ch) != 1 || ch[0].Seq != 1 || ch[0].Kind != session.ChangeCompleted || ch[0].State.SessionID != "s1" {
@@ -81,22 +81,22 @@ func testIdempotent(t *testing.T, s store.Store) {
 		{"type":"session.ended","sessionId":"s","time":"2026-11-24T10:01:00Z","status":"completed","eventId":"e-1"}]`
 	res, ch := apply(t, s, batch(t, "a", "b", js))
 	// The second start is the first one written with another offset: the same event.
-	if res[0] != (store.Result{Accepted: 2, Duplicates: 1}) || len(ch) != 1 {
+	if res[0] != (session.Result{Accepted: 2, Duplicates: 1}) || len(ch) != 1 {
 		t.Fatalf("first: %+v %+v", res[0], ch)
 	}
 	res, ch = apply(t, s, batch(t, "a", "b", js))
-	if res[0] != (store.Result{Duplicates: 3}) || len(ch) != 0 {
+	if res[0] != (session.Result{Duplicates: 3}) || len(ch) != 0 {
 		t.Fatalf("retry: %+v %+v", res[0], ch)
 	}
 	// The same eventId with other content is still the event seen before.
 	res, ch = apply(t, s, batch(t, "a", "b", `[{"type":"session.ended","sessionId":"s","time":"2026-11-24T11:00:00Z","status":"error","eventId":"e-1"}]`))
-	if res[0] != (store.Result{Duplicates: 1}) || len(ch) != 0 {
+	if res[0] != (session.Result{Duplicates: 1}) || len(ch) != 0 {
 		t.Fatalf("same eventId: %+v %+v", res[0], ch)
 	}
 	// Two batches of one group commit carrying the same event: the first wins.
 	b := batch(t, "a", "b", `[{"type":"intent.detected","sessionId":"s","time":"2026-11-24T10:00:10Z","intent":"I"}]`)
 	res, ch = apply(t, s, b, b)
-	if res[0] != (store.Result{Accepted: 1}) || res[1] != (store.Result{Duplicates: 1}) || len(ch) != 1 {
+	if res[0] != (session.Result{Accepted: 1}) || res[1] != (session.Result{Duplicates: 1}) || len(ch) != 1 {
 		t.Fatalf("within one commit: %+v %+v", res, ch)
 	}
 	if h := head(t, s); h != 2 {
@@ -108,7 +108,7 @@ func testIsolation(t *testing.T, s store.Store) {
 	js := func(ch string) string { return "[" + completed("same", ch, "completed", t0) + "]" }
 	res, ch := apply(t, s, batch(t, "a1", "bot", js("rtm")), batch(t, "a2", "bot", js("korevg")), batch(t, "a1", "bot2", js("audiocodes")))
 	for i, r := range res {
-		if r != (store.Result{Accepted: 1}) {
+		if r != (session.Result{Accepted: 1}) {
 			t.Fatalf("batch %d: %+v (the same event under another bot is another event)", i, r)
 		}
 	}
@@ -127,7 +127,7 @@ func testIsolation(t *testing.T, s store.Store) {
 }
 
 func testCursorOrder(t *testing.T, s store.Store) {
-	var bs []store.Batch
+	var bs []session.Batch
 	for i := range 5 {
 		bs = append(bs, batch(t, "a", fmt.Sprintf("b%d", i%2), "["+completed(fmt.Sprintf("s%d", i), "rtm", "completed", t0.Add(time.Duration(i)*time.Second))+"]"))
 	}
@@ -171,7 +171,7 @@ func testConcurrentApply(t *testing.T, s store.Store) {
 			for i := range each {
 				evs, err := session.DecodeJSON([]byte("["+completed(fmt.Sprintf("w%d-%d", w, i), "rtm", "completed", t0)+"]"), 0)
 				if err == nil {
-					_, _, err = s.Apply(context.Background(), []store.Batch{{Account: "a", Bot: "b", Events: evs}})
+					_, _, err = s.Apply(context.Background(), []session.Batch{{Account: "a", Bot: "b", Events: evs}})
 				}
 				if err != nil {
 					errs <- err
@@ -206,7 +206,7 @@ func testConcurrentApply(t *testing.T, s store.Store) {
 func testApplyCancelled(t *testing.T, s store.Store) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, _, err := s.Apply(ctx, []store.Batch{batch(t, "a", "b", "["+completed("s", "rtm", "completed", t0)+"]")})
+	_, _, err := s.Apply(ctx, []session.Batch{batch(t, "a", "b", "["+completed("s", "rtm", "completed", t0)+"]")})
 	if err == nil {
 		t.Fatal("apply with a cancelled context succeeded")
 	}
@@ -215,7 +215,7 @@ func testApplyCancelled(t *testing.T, s store.Store) {
 	}
 	// Nothing of it was recorded: the same event is new afterwards.
 	res, _ := apply(t, s, batch(t, "a", "b", "["+completed("s", "rtm", "completed", t0)+"]"))
-	if res[0] != (store.Result{Accepted: 1}) {
+	if res[0] != (session.Result{Accepted: 1}) {
 		t.Fatalf("after the failed apply: %+v", res[0])
 	}
 }

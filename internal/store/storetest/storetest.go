@@ -67,7 +67,7 @@ func completed(sid, channel, status string, end time.Time, intents ...string) st
 		end.Add(-time.Minute).Format(time.RFC3339Nano), end.Format(time.RFC3339Nano), strings.Join(quoted, ","), status)
 }
 
-func apply(t *testing.T, s store.Store, batches ...store.Batch) ([]store.Result, []session.Change) {
+func apply(t *testing.T, s store.Store, batches ...session.Batch) ([]session.Result, []session.Change) {
 	t.Helper()
 	res, ch, err := s.Apply(context.Background(), batches)
 	if err != nil {
@@ -79,9 +79,9 @@ func apply(t *testing.T, s store.Store, batches ...store.Batch) ([]store.Result,
 	return res, ch
 }
 
-func batch(t *testing.T, account, bot, js string) store.Batch {
+func batch(t *testing.T, account, bot, js string) session.Batch {
 	t.Helper()
-	return store.Batch{Account: account, Bot: bot, Events: events(t, js)}
+	return session.Batch{Account: account, Bot: bot, Events: events(t, js)}
 }
 
 func latest(t *testing.T, s store.Store, q session.Query) []session.State {

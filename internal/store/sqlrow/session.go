@@ -1,4 +1,7 @@
-package store
+// Package sqlrow holds what the SQL backends share below the store interface: the column
+// order and codecs of a session row and an app row, the row collector, and the loader of
+// numbered .sql migrations. Only backends import it; callers of the store never see SQL.
+package sqlrow
 
 import (
 	"database/sql"
@@ -105,14 +108,6 @@ func GroupBySession(events []session.Event) (order []string, groups map[string][
 		groups[e.SessionID] = append(groups[e.SessionID], e)
 	}
 	return order, groups
-}
-
-// NanosOrNull is the SQL value of an optional instant: unix nanoseconds, or NULL when zero.
-func NanosOrNull(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t.UnixNano()
 }
 
 // decodeIntents reads the intents column as StateArgs writes it (json.Marshal of

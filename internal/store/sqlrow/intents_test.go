@@ -1,4 +1,4 @@
-package store
+package sqlrow
 
 import (
 	"encoding/json"
