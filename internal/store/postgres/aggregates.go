@@ -123,6 +123,34 @@ func queueAggregates(ctx context.Context, tx pgx.Tx, deltas *sqlrow.Deltas, pipe
 	return nil
 }
 
+// aggregatesMigration creates the aggregates; a database that already holds sessions then gets
+// them counted in the same transaction, so an upgrade's first summary is already right.
+const aggregatesMigration = "0003_aggregates.sql"
+
+func rebuildAggregates(ctx context.Context, tx pgx.Tx) error {
+	rows, err := tx.Query(ctx, sqlrow.RebuildSQL)
+	if err != nil {
+		return fmt.Errorf("read sessions: %w", mapErr(err))
+	}
+	var d sqlrow.Deltas
+	err = d.Rebuild(rows.Next, rows)
+	rows.Close()
+	if err == nil {
+		err = rows.Err()
+	}
+	if err != nil {
+		return fmt.Errorf("read sessions: %w", mapErr(err))
+	}
+	pipe := &pgx.Batch{}
+	if err := queueAggregates(ctx, tx, &d, pipe); err != nil {
+		return err
+	}
+	if pipe.Len() == 0 {
+		return nil
+	}
+	return mapErr(tx.SendBatch(ctx, pipe).Close())
+}
+
 // lockAggregates reads and locks the existing rows among keys.
 func lockAggregates(ctx context.Context, tx pgx.Tx, keys *aggColumns) (map[aggKey]analytics.Values, error) {
 	rows, err := tx.Query(ctx, qAggLock, keys.args()...)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/intentrt/intentrt/internal/analytics"
 	"github.com/intentrt/intentrt/internal/session"
+	"github.com/intentrt/intentrt/internal/store/sqlrow"
 )
 
 const (
@@ -74,6 +75,38 @@ func histBytes(h analytics.Hist) []byte {
 		return []byte{}
 	}
 	return h
+}
+
+// aggregatesMigration creates the aggregates; a database that already holds sessions then gets
+// them counted in the same transaction, so an upgrade's first summary is already right.
+const aggregatesMigration = "0002_aggregates.sql"
+
+func rebuildAggregates(ctx context.Context, tx *sql.Tx) error {
+	rows, err := tx.QueryContext(ctx, sqlrow.RebuildSQL)
+	if err != nil {
+		return fmt.Errorf("read sessions: %w", mapErr(err))
+	}
+	var d sqlrow.Deltas
+	err = d.Rebuild(rows.Next, rows)
+	if err == nil {
+		err = rows.Err()
+	}
+	rows.Close()
+	if err != nil {
+		return fmt.Errorf("read sessions: %w", mapErr(err))
+	}
+	stmts := make(map[string]*sql.Stmt, len(aggQueries))
+	for _, q := range aggQueries {
+		st, err := tx.PrepareContext(ctx, q)
+		if err != nil {
+			return mapErr(err)
+		}
+		defer st.Close()
+		stmts[q] = st
+	}
+	return d.Each(func(account, bot string, delta []analytics.Row) error {
+		return applyAggregates(ctx, stmts, account, bot, delta)
+	})
 }
 
 // AggregateRows reads the aggregate rows a summary needs, through the primary key: the bot's

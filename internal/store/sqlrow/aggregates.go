@@ -41,6 +41,32 @@ func (d *Deltas) Add(before, after *session.State) {
 	}
 	k := botKey{after.Account, after.Bot}
 	d.bots[k] = append(d.bots[k], rows...)
+	if n := len(d.bots[k]); n >= compactAt && n%compactAt == 0 {
+		// Many sessions at once (a rebuild, a huge commit): combine as they come, so memory
+		// follows the number of distinct rows, not of sessions.
+		if c, err := analytics.Combine(d.bots[k]); err == nil {
+			d.bots[k] = c
+		}
+	}
+}
+
+// compactAt is how many delta rows of one bot Add collects before combining them.
+const compactAt = 1 << 16
+
+// RebuildSQL selects the sessions that count in the aggregates, for a backend rebuilding them
+// from scratch (when the aggregates table is created on a database that already holds sessions).
+const RebuildSQL = `SELECT ` + SessionColumns + ` FROM sessions WHERE start_ns IS NOT NULL AND end_ns IS NOT NULL`
+
+// Rebuild collects the aggregates of every session sc yields, as one delta from nothing.
+func (d *Deltas) Rebuild(next func() bool, sc Scanner) error {
+	for next() {
+		st, err := ScanState(sc)
+		if err != nil {
+			return err
+		}
+		d.Add(nil, &st)
+	}
+	return nil
 }
 
 // Each calls apply for every bot with a change, in (account, bot) order, with its combined rows

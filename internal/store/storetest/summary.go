@@ -193,3 +193,35 @@ func storedSessions(t *testing.T, s store.Store, account, bot string, perSession
 	}
 	return out
 }
+
+// SummaryAfterUpgrade checks that a database holding sessions from before the aggregates
+// existed gets them counted when migrated: downgrade must drop the backend's aggregates table
+// and forget its migration, as a database of the previous version would be.
+func SummaryAfterUpgrade(t *testing.T, s store.Store, downgrade func(t *testing.T)) {
+	rng := rand.New(rand.NewPCG(42, 10))
+	span := 3 * 24 * time.Hour
+	hs := analyticstest.RandomHistories(rng, 200, summaryNow, span)
+	perSession := ingestHistories(t, s, rng, "acc", "bot", hs)
+	downgrade(t)
+	m, ok := s.(store.Migrator)
+	if !ok {
+		t.Fatal("the store has no migrations")
+	}
+	if err := m.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	stored := storedSessions(t, s, "acc", "bot", perSession)
+	svc := &summary.Service{Source: s}
+	for q := range 5 {
+		body := analyticstest.RandomBody(rng, summaryNow, span)
+		got, err := svc.Summarize(context.Background(), "acc", "bot", body, summaryNow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, _ := body.Resolve(summaryNow)
+		want := analyticstest.BruteForce(req, stored, summaryNow)
+		if err := analyticstest.Compare(&got, &want); err != nil {
+			t.Fatalf("query %d: %v", q, err)
+		}
+	}
+}
