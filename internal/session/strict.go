@@ -32,12 +32,10 @@ func DecodeObject(data []byte, v any) *FieldError {
 	if len(data) == 0 || data[0] != '{' {
 		return &FieldError{Index: -1, Msg: "must be a JSON object"}
 	}
-	dec := jsontext.NewDecoder(bytes.NewReader(data))
-	if err := json.UnmarshalDecode(dec, v, strictOptions); err != nil {
+	// Unmarshal (not a Decoder of our own) reuses the module's pooled decoders: an event batch
+	// calls this once per event.
+	if err := json.Unmarshal(data, v, strictOptions); err != nil {
 		return strictError(err)
-	}
-	if off := dec.InputOffset(); int(off) < len(data) && len(bytes.TrimSpace(data[off:])) > 0 {
-		return &FieldError{Index: -1, Msg: "holds more than one JSON value"}
 	}
 	return nil
 }
@@ -52,6 +50,8 @@ func strictError(err error) *FieldError {
 	case errors.As(err, &syn):
 		fe := &FieldError{Index: -1, Field: fieldPath(syn.JSONPointer)}
 		switch {
+		case syn.JSONPointer == "" && syn.Err != nil && strings.Contains(syn.Err.Error(), "after top-level value"):
+			fe.Msg = "holds more than one JSON value"
 		case errors.Is(syn.Err, jsontext.ErrDuplicateName):
 			fe.Msg = "appears more than once: give each field once"
 		case syn.Err != nil && strings.Contains(syn.Err.Error(), "surrogate"):
