@@ -17,7 +17,7 @@ var ErrTooManyEvents = errors.New("too many events in one request")
 // single JSON object). The whole batch is validated: the first bad event fails it. Every event
 // is decoded under DecodeObject's strict rules.
 func DecodeJSON(data []byte, maxEvents int) ([]Event, error) {
-	data = bytes.TrimSpace(data)
+	data = trimJSONSpace(data)
 	if len(data) == 0 {
 		return nil, &FieldError{Index: -1, Msg: "body is empty: send a JSON array of events"}
 	}
@@ -56,7 +56,7 @@ func DecodeJSON(data []byte, maxEvents int) ([]Event, error) {
 	if _, err := dec.ReadToken(); err != nil { // the closing bracket
 		return nil, &FieldError{Index: -1, Msg: "body is not a valid JSON array: " + syntaxDetail(err)}
 	}
-	if off := dec.InputOffset(); len(bytes.TrimSpace(data[off:])) > 0 {
+	if off := dec.InputOffset(); len(trimJSONSpace(data[off:])) > 0 {
 		return nil, &FieldError{Index: -1, Msg: "body holds more than one JSON value: send one JSON array of events"}
 	}
 	if out == nil {
@@ -72,7 +72,7 @@ func DecodeNDJSON(r io.Reader, maxEvents int) ([]Event, error) {
 	var out []Event
 	i := 0
 	for sc.Scan() {
-		line := bytes.TrimSpace(sc.Bytes())
+		line := trimJSONSpace(sc.Bytes())
 		if len(line) == 0 {
 			continue
 		}

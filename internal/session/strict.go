@@ -28,7 +28,7 @@ var strictOptions = json.RejectUnknownMembers(true)
 // path such as "intents[3]" when it is nested) and says what is wrong and what is expected; its
 // Index is -1, for the caller to set when the object is one of many.
 func DecodeObject(data []byte, v any) *FieldError {
-	data = bytes.TrimSpace(data)
+	data = trimJSONSpace(data)
 	if len(data) == 0 || data[0] != '{' {
 		return &FieldError{Index: -1, Msg: "must be a JSON object"}
 	}
@@ -39,6 +39,11 @@ func DecodeObject(data []byte, v any) *FieldError {
 	}
 	return nil
 }
+
+// trimJSONSpace trims the whitespace JSON allows (space, tab, line feed, carriage return) and no
+// other: bytes.TrimSpace would also take a form feed or U+00A0 for space, letting through what no
+// JSON parser accepts.
+func trimJSONSpace(b []byte) []byte { return bytes.Trim(b, " \t\n\r") }
 
 // strictError turns a decoding error into a FieldError a producer can act on.
 func strictError(err error) *FieldError {

@@ -97,6 +97,8 @@ func TestDecodeObject(t *testing.T) {
 		{"accepted", `{"limit":5,"channels":["rtm"],"filter":{"from":"x"}}`, ""},
 		{"not an object", `[1]`, "must be a JSON object"},
 		{"empty", ``, "must be a JSON object"},
+		{"a form feed is not JSON whitespace", "\f{}", "must be a JSON object"},
+		{"JSON whitespace around", " \t\r\n{}\n", ""},
 		{"unknown name", `{"Limit":5}`, `field "Limit": is not a known field`},
 		{"unknown nested name", `{"filter":{"to":"x"}}`, `field "filter.to": is not a known field`},
 		{"duplicate", `{"limit":5,"limit":6}`, `field "limit": appears more than once: give each field once`},
