@@ -11,7 +11,6 @@ import (
 // names), the latest end wins (with the outcome it names), and an intent keeps the time it was
 // first detected. Folding many events, Fold merges their intents in one pass.
 func (s *State) Apply(e Event) {
-	s.IntentsDropped = 0
 	s.applyEnds(e)
 	var m intentMerge
 	m.add(e)
