@@ -1,9 +1,6 @@
 package session
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -29,31 +26,21 @@ type exportBody struct {
 // ParseExport reads the export's optional body. Errors name the field and are safe to show.
 func ParseExport(body []byte) (ExportQuery, error) {
 	var q ExportQuery
-	body = bytes.TrimSpace(body)
+	body = trimJSONSpace(body)
 	if len(body) == 0 || string(body) == "null" {
 		return q, nil
 	}
 	var b exportBody
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&b); err != nil {
-		var te *json.UnmarshalTypeError
+	// The strict rules of every client body (DecodeObject), with a word on the one field a
+	// read API client will try.
+	if fe := DecodeObject(body, &b); fe != nil {
 		switch {
-		case errors.As(err, &te) && te.Field != "":
-			return q, fmt.Errorf("body field %q has the wrong type: expected %s", te.Field, jsonKind(te.Type))
-		case errors.As(err, &te):
-			return q, fmt.Errorf("body must be a JSON object, not a JSON %s", te.Value)
-		case err.Error() == `json: unknown field "limit"`:
+		case fe.Field == "limit" && strings.Contains(fe.Msg, "not a known field"):
 			return q, fmt.Errorf(`body field "limit" is not accepted by the export: it answers every matching session (resume with "after")`)
-		case strings.HasPrefix(err.Error(), "json: unknown field "):
-			return q, fmt.Errorf("body field %s is not known; accepted: channels, statuses, intents, from, to, after",
-				strings.TrimPrefix(err.Error(), "json: unknown field "))
-		default:
-			return q, fmt.Errorf("body must be a JSON object: %s", strings.TrimPrefix(err.Error(), "json: "))
+		case fe.Field == "":
+			return q, fmt.Errorf("body %s: send a single JSON object", fe.Msg)
 		}
-	}
-	if dec.More() {
-		return q, fmt.Errorf("body must hold a single JSON object")
+		return q, fmt.Errorf("body %s", fe)
 	}
 	qb := queryBody{Channels: b.Channels, Statuses: b.Statuses, Intents: b.Intents, From: b.From, To: b.To}
 	if err := qb.filters(&q.Query); err != nil {

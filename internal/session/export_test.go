@@ -16,16 +16,17 @@ func TestParseExport(t *testing.T) {
 		}
 	}
 	for body, want := range map[string]string{
-		`{"limit":10}`:         `"limit" is not accepted`,
-		`{"after":"x"}`:        "after must be the cursor",
-		`{"after":"-1"}`:       "after must be the cursor",
-		`{"after":5}`:          `"after" has the wrong type`,
-		`{"nope":1}`:           `"nope" is not known`,
-		`{"statuses":["bad"]}`: "statuses: unknown status",
+		`{"limit":10}`:              `"limit" is not accepted`,
+		`{"after":"x"}`:             "after must be the cursor",
+		`{"after":"-1"}`:            "after must be the cursor",
+		`{"after":5}`:               `"after": has the wrong type`,
+		`{"nope":1}`:                `"nope": is not a known field`,
+		`{"after":"1","after":"2"}`: "appears more than once",
+		`{"statuses":["bad"]}`:      "statuses: unknown status",
 		`{"from":"2026-02-01T00:00:00Z","to":"2026-01-01T00:00:00Z"}`: "from must be before to",
 		`[]`:      "must be a JSON object",
 		`{} {}`:   "single JSON object",
-		`{"from"`: "must be a JSON object",
+		`{"from"`: "not valid JSON",
 	} {
 		if _, err := ParseExport([]byte(body)); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v, want an error with %q", body, err, want)
