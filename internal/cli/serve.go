@@ -241,9 +241,9 @@ func buildServer(ctx context.Context, c serveConfig, log *slog.Logger, stdout io
 	if certs != nil {
 		s.http.TLSConfig = tlsConfig(certs)
 		s.base = "https://" + ln.Addr().String()
-		s.onClose("tls reload on SIGHUP", reloadOnHangup(certs, log))
 		log.Info("tls certificate loaded", certs.leaf()...)
 	}
+	s.onClose("SIGHUP handler", reloadOnHangup(certs, log))
 	log.Info("listening", "addr", ln.Addr().String(), "base_url", s.base, "db", redactDSN(c.dsn))
 
 	s.workers = serveWorkers(c, db, committer, m, s.base, stdout, log)

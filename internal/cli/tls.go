@@ -63,7 +63,9 @@ func tlsConfig(src *certSource) *tls.Config {
 }
 
 // reloadOnHangup re-reads the certificate on every SIGHUP until the returned stop is called; a
-// failed reload is logged and the previous certificate kept.
+// failed reload is logged and the previous certificate kept. Without TLS (src nil) SIGHUP is
+// still caught, and only logged: "systemctl reload" must never end a server that has nothing
+// to reload (systemd counts death by SIGHUP as a clean exit and would not restart it).
 func reloadOnHangup(src *certSource, log *slog.Logger) (stop func()) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -76,6 +78,10 @@ func reloadOnHangup(src *certSource, log *slog.Logger) (stop func()) {
 			case <-done:
 				return
 			case <-hup:
+				if src == nil {
+					log.Info("SIGHUP: nothing to reload (no --tls-cert)")
+					continue
+				}
 				if err := src.reload(); err != nil {
 					log.Error("tls certificate not reloaded; still serving the previous one", "err", err)
 					continue

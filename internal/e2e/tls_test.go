@@ -98,11 +98,17 @@ func TestHTTPS(t *testing.T) {
 
 	// A renewed certificate (a new key and serial, written over the old files) and SIGHUP: new
 	// connections get it, the open stream keeps going on its connection.
+	// A server without TLS in the same process takes the same signal and carries on.
+	plain := testserver.Start(t)
 	second := testserver.NewCert(t, first.CertFile, first.KeyFile)
 	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
 	waitLog(t, s, "tls certificate reloaded", 1)
+	waitLog(t, plain, "nothing to reload", 1)
+	if resp, _ := plain.Do(t, http.MethodGet, "/healthz", nil, ""); resp.StatusCode != http.StatusOK {
+		t.Fatalf("the plain server after SIGHUP: %d", resp.StatusCode)
+	}
 	if got := servedSerial(t, s, first, second); got.Cmp(second.Serial) != 0 {
 		t.Fatalf("after SIGHUP a new connection got serial %x, want the renewed %x (old %x)", got, second.Serial, first.Serial)
 	}
