@@ -107,14 +107,24 @@ func NormalizeOrigin(o string) (string, error) {
 	if strings.Contains(host, ":") { // IPv6
 		host = "[" + host + "]"
 	}
-	if p := u.Port(); p != "" {
-		n, err := strconv.Atoi(p)
-		if err != nil || n < 1 || n > 65535 {
-			return "", errors.New("the port must be a number from 1 to 65535")
-		}
-		if !(scheme == "http" && n == 80) && !(scheme == "https" && n == 443) {
-			host += ":" + p
-		}
+	port, err := originPort(scheme, u.Port())
+	if err != nil {
+		return "", err
 	}
-	return scheme + "://" + host, nil
+	return scheme + "://" + host + port, nil
+}
+
+// originPort returns ":port", or "" for none or the scheme's default, which browsers omit.
+func originPort(scheme, p string) (string, error) {
+	if p == "" {
+		return "", nil
+	}
+	n, err := strconv.Atoi(p)
+	if err != nil || n < 1 || n > 65535 {
+		return "", errors.New("the port must be a number from 1 to 65535")
+	}
+	if (scheme == "http" && n == 80) || (scheme == "https" && n == 443) {
+		return "", nil
+	}
+	return ":" + p, nil
 }
