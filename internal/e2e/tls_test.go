@@ -177,3 +177,27 @@ func runServeBriefly(t *testing.T, dir string, args ...string) (stdout string, e
 	err = cli.Run(ctx, full, func(string) string { return "" }, strings.NewReader(""), &out, &errb)
 	return out.String(), err
 }
+
+// TestCookieSecureBehindProxy: without TLS of its own, the dashboard's cookie is Secure when a
+// TLS-terminating proxy says X-Forwarded-Proto: https, and not otherwise.
+func TestCookieSecureBehindProxy(t *testing.T) {
+	s := testserver.Start(t)
+	const account = "acct-proxy"
+	app := s.CreateApp(t, testserver.AppSpec{Account: account})
+	body := fmt.Sprintf(`{"accountId":%q,"clientId":%q,"clientSecret":%q}`, account, app.ClientID, app.ClientSecret)
+	for proto, want := range map[string]bool{"https": true, "HTTPS, http": true, "http": false, "": false} {
+		h := map[string]string{"X-Intentrt-Csrf": "1", "Content-Type": "application/json"}
+		if proto != "" {
+			h["X-Forwarded-Proto"] = proto
+		}
+		resp, b := s.Do(t, http.MethodPost, "/ui/api/session", h, body)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("sign in: %d %s", resp.StatusCode, b)
+		}
+		for _, c := range resp.Cookies() {
+			if c.Name == "intentrt_session" && c.Secure != want {
+				t.Errorf("X-Forwarded-Proto %q: cookie Secure=%v, want %v", proto, c.Secure, want)
+			}
+		}
+	}
+}
