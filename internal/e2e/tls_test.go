@@ -194,10 +194,17 @@ func TestCookieSecureBehindProxy(t *testing.T) {
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("sign in: %d %s", resp.StatusCode, b)
 		}
+		found := false
 		for _, c := range resp.Cookies() {
-			if c.Name == "intentrt_session" && c.Secure != want {
-				t.Errorf("X-Forwarded-Proto %q: cookie Secure=%v, want %v", proto, c.Secure, want)
+			if c.Name == "intentrt_session" {
+				found = true
+				if c.Secure != want {
+					t.Errorf("X-Forwarded-Proto %q: cookie Secure=%v, want %v", proto, c.Secure, want)
+				}
 			}
+		}
+		if !found {
+			t.Errorf("X-Forwarded-Proto %q: no session cookie", proto)
 		}
 	}
 }
