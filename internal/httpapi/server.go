@@ -90,6 +90,9 @@ type Deps struct {
 	Export Exporter
 	// Dashboard, when set, serves the web page and its JSON routes (see routes for where).
 	Dashboard *dashboard.Dashboard
+	// CORSOrigins are the browser origins (as NormalizeOrigin returns them, or "*") that may
+	// call the read API and the routes beneath it; none: no CORS headers anywhere (cors.go).
+	CORSOrigins []string
 }
 
 // handlers holds the dependencies of the handlers and the helpers every route shares
@@ -116,5 +119,5 @@ func NewServer(d Deps) http.Handler {
 	h := &handlers{Deps: d}
 	mux := http.NewServeMux()
 	h.routes(mux)
-	return h.middleware(mux)
+	return h.middleware(newCORS(d.CORSOrigins).wrap(mux))
 }
