@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -58,9 +59,11 @@ func TestExportCutShortPostgres(t *testing.T) {
 		t.Fatalf("the whole export arrived (%d lines) before the fault: the test proves nothing", n)
 	}
 	t.Logf("cut after %d lines: %v", strings.Count(string(rest), "\n")+1, readErr)
-	if !strings.Contains(s.Stderr.String(), "export cut short") {
-		t.Errorf("the server did not log the cut export")
-	}
+	waitFor(t, "the cut export's log lines", func() bool {
+		logs := s.Stderr.String()
+		return strings.Contains(logs, "export cut short") &&
+			regexp.MustCompile(`msg=request .*path=/api/public/bot/`+bot+`/intentrealtimedata/export status=200 .*cause=`).MatchString(logs)
+	})
 
 	proxy.restore()
 	waitFor(t, "the database to answer again", func() bool {

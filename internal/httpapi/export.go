@@ -95,8 +95,13 @@ func (h *handlers) handleExport(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(http.StatusOK)
 	if err := h.streamExport(w, r, q, head, page, format); err != nil {
+		if info := infoFrom(r.Context()); info != nil {
+			info.cause = err
+		}
+		if r.Context().Err() == nil { // not merely a client that went away
+			h.Logger.Warn("export cut short", "request_id", requestID(r.Context()), "account", c.Account, "bot", c.Bot, "err", err)
+		}
 		// Headers are gone: cut the response so that the client sees it incomplete.
-		h.Logger.Warn("export cut short", "request_id", requestID(r.Context()), "account", c.Account, "bot", c.Bot, "err", err)
 		panic(http.ErrAbortHandler)
 	}
 }
