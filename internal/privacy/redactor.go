@@ -24,8 +24,8 @@ type Redactor struct {
 	ttl time.Duration
 	now func() time.Time
 
-	keyOnce sync.Mutex
-	tr      *Transformer
+	keyMu sync.Mutex // guards tr, read once
+	tr    *Transformer
 
 	mu      sync.Mutex
 	entries map[string]policyEntry
@@ -85,8 +85,8 @@ func (r *Redactor) policy(ctx context.Context, account string) (Policy, error) {
 }
 
 func (r *Redactor) transformer(ctx context.Context) (*Transformer, error) {
-	r.keyOnce.Lock()
-	defer r.keyOnce.Unlock()
+	r.keyMu.Lock()
+	defer r.keyMu.Unlock()
 	if r.tr != nil {
 		return r.tr, nil
 	}
