@@ -9,6 +9,7 @@ import (
 	"github.com/intentrt/intentrt/internal/session"
 	"github.com/intentrt/intentrt/internal/store/postgres"
 	"github.com/intentrt/intentrt/internal/store/postgres/pgtest"
+	"github.com/intentrt/intentrt/internal/store/storetest"
 )
 
 // BenchmarkIngestVaried commits 1 000 sessions per transaction, ending one second apart with
@@ -52,4 +53,31 @@ func BenchmarkIngestVaried(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkSummaryDay is a 24 h, 1 h-bucket summary of a bot whose last 24 h hold 1 000
+// sessions, with 1 000 stored sessions in all and with 1 000 000 (the rest older than the
+// previous window); without -short also of a bot with 1 000 000 sessions within the day.
+func BenchmarkSummaryDay(b *testing.B) {
+	ctx := context.Background()
+	s, err := postgres.Open(ctx, pgtest.DSN(b), postgres.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Migrate(ctx); err != nil {
+		b.Fatal(err)
+	}
+	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	day := now.Add(-24 * time.Hour)
+	storetest.Load(b, s, "acct", "small", "d-", 1000, day, now)
+	storetest.Load(b, s, "acct", "big", "d-", 1000, day, now)
+	storetest.Load(b, s, "acct", "big", "old-", 999_000, now.Add(-365*24*time.Hour), now.Add(-49*time.Hour))
+	b.Run("stored=1k", func(b *testing.B) { storetest.BenchSummary(b, s, "acct", "small", now) })
+	b.Run("stored=1M", func(b *testing.B) { storetest.BenchSummary(b, s, "acct", "big", now) })
+	if testing.Short() {
+		return
+	}
+	storetest.Load(b, s, "acct", "busy", "d-", 1_000_000, day, now)
+	b.Run("day=1M", func(b *testing.B) { storetest.BenchSummary(b, s, "acct", "busy", now) })
 }
