@@ -188,7 +188,7 @@ func buildServer(ctx context.Context, c serveConfig, log *slog.Logger, stdout io
 		}
 	}
 	handler := httpapi.NewServer(httpapi.Deps{
-		Sessions: db, Ingest: committer, Tokens: verifier, Limiter: limiter, Storage: db,
+		Sessions: db, Ingest: committer, Tokens: verifier, Apps: apps, Limiter: limiter, Storage: db,
 		Metrics: m, Logger: log, Limits: httpapi.Limits{MaxBodyBytes: c.maxBody, MaxEvents: c.maxEvents},
 		Stopping: s.stopping, Changes: db, Live: broker, ReadCache: readCache,
 		Dashboard: dashboard.New(dashboard.Options{Apps: apps}),

@@ -65,11 +65,14 @@ type Deps struct {
 	Sessions SessionReader
 	Ingest   Submitter
 	Tokens   TokenVerifier
-	Limiter  RateLimiter // nil: no rate limit
-	Storage  Pinger
-	Metrics  *metrics.Metrics
-	Logger   *slog.Logger
-	Limits   Limits
+	// Apps, when set, is asked now and then whether an open stream's app may still read, so
+	// that revoking an app ends its streams (see StreamOptions.Recheck).
+	Apps    AppSource
+	Limiter RateLimiter // nil: no rate limit
+	Storage Pinger
+	Metrics *metrics.Metrics
+	Logger  *slog.Logger
+	Limits  Limits
 	// ReadCache, when set, serves repeated default reads of a bot from memory (see ReadCache
 	// for when that is exact).
 	ReadCache *ReadCache
