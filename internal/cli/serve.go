@@ -37,6 +37,14 @@ type serveConfig struct {
 	shutdownTimeout time.Duration
 	readCache       bool
 	nats            natsConfig
+	conns           connConfig
+}
+
+// connConfig bounds the connections a server holds and how long an idle one may stay.
+type connConfig struct {
+	max               int           // 0: from the file limit (defaultMaxConns)
+	readHeaderTimeout time.Duration // a connection that sends no complete request head by then is closed
+	idleTimeout       time.Duration // a kept-alive connection with no request for that long is closed
 }
 
 // serveFlags holds the flags of serve that are checked and converted after parsing.
@@ -59,6 +67,9 @@ func defineServe(fs *flag.FlagSet, c *serveConfig) *serveFlags {
 	fs.StringVar(&f.level, "log-level", "info", "log level: debug, info, warn, error")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long SIGTERM waits for requests in flight")
 	natsFlags(fs, &c.nats)
+	fs.IntVar(&c.conns.max, "max-conns", 0, "most client connections held at once; one more is reset at once; 0: the open-file limit (raised to its hard maximum at start) less 256")
+	fs.DurationVar(&c.conns.readHeaderTimeout, "read-header-timeout", 10*time.Second, "a connection that has not sent a whole request head within this is closed (reaps silent sockets)")
+	fs.DurationVar(&c.conns.idleTimeout, "idle-timeout", 60*time.Second, "a kept-alive connection without a request for this long is closed")
 	fs.BoolVar(&c.readCache, "read-cache", true, "serve repeated unfiltered reads of a bot from memory until a commit changes it; SQLite only (--read-cache=false turns it off)")
 	fs.DurationVar(&c.logFlush, "log-flush", 100*time.Millisecond, "write request log lines out every interval instead of one write per line; warnings and errors at once; 0 writes every line at once")
 	return &f
@@ -87,6 +98,9 @@ func (c *serveConfig) check(level string, overrides []string) error {
 	}
 	if c.rateLimit < 0 || c.maxBody <= 0 || c.maxEvents <= 0 {
 		return &usageError{"serve: --rate-limit must be ≥ 0, --max-body and --max-events > 0"}
+	}
+	if c.conns.max < 0 || c.conns.readHeaderTimeout <= 0 || c.conns.idleTimeout <= 0 {
+		return &usageError{"serve: --max-conns must be ≥ 0, --read-header-timeout and --idle-timeout > 0"}
 	}
 	c.rateOverrides = map[string]int{}
 	for _, o := range overrides {
@@ -198,19 +212,25 @@ func buildServer(ctx context.Context, c serveConfig, log *slog.Logger, stdout io
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", c.addr, err)
 	}
-	s.ln = ln
+	maxConns := c.conns.max
+	if maxConns == 0 {
+		maxConns = defaultMaxConns(raiseFileLimit())
+	}
+	limited := newLimitListener(ln, maxConns, m.ConnectionsRefused.Inc)
+	m.SetOpenConnections(limited.Open)
+	s.ln = limited
 	s.http = &http.Server{
 		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: c.conns.readHeaderTimeout,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second, // the stream lifts it for its own responses
-		IdleTimeout:       120 * time.Second,
+		IdleTimeout:       c.conns.idleTimeout,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	s.http.RegisterOnShutdown(func() { close(s.stopping) })
 	s.base = "http://" + ln.Addr().String()
-	log.Info("listening", "addr", ln.Addr().String(), "db", redactDSN(c.dsn))
+	log.Info("listening", "addr", ln.Addr().String(), "db", redactDSN(c.dsn), "max_conns", maxConns)
 
 	s.workers = serveWorkers(c, db, committer, m, s.base, stdout, log)
 	return s, nil
