@@ -111,5 +111,5 @@ func NewServer(d Deps) http.Handler {
 	h := &handlers{Deps: d}
 	mux := http.NewServeMux()
 	h.routes(mux)
-	return h.middleware(mux)
+	return h.middleware(h.guard(mux))
 }
