@@ -29,6 +29,7 @@ type serveConfig struct {
 	demo            bool
 	rateLimit       int
 	rateOverrides   map[string]int
+	authFailLimit   int
 	maxBody         int64
 	maxEvents       int
 	logFormat       string
@@ -61,6 +62,7 @@ func defineServe(fs *flag.FlagSet, c *serveConfig) *serveFlags {
 	fs.BoolVar(&c.demo, "demo", false, "create a demo account, bot and app and feed simulated sessions")
 	fs.IntVar(&c.rateLimit, "rate-limit", 60, "read API requests per minute per account; 0 turns the limit off")
 	fs.Var(&f.overrides, "rate-limit-account", "per-account limit ACCOUNT=N, repeatable")
+	fs.IntVar(&c.authFailLimit, "auth-fail-limit", 30, "failed authentications (bad token, sign-in or cookie) a client address may make per minute before it gets 429s; 0 turns it off")
 	fs.Int64Var(&c.maxBody, "max-body", 8<<20, "largest ingest body in bytes")
 	fs.IntVar(&c.maxEvents, "max-events", 10_000, "most events in one ingest request")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
@@ -96,8 +98,8 @@ func (c *serveConfig) check(level string, overrides []string) error {
 	if c.logFormat != "text" && c.logFormat != "json" {
 		return &usageError{fmt.Sprintf("serve: --log-format %q: use text or json", c.logFormat)}
 	}
-	if c.rateLimit < 0 || c.maxBody <= 0 || c.maxEvents <= 0 {
-		return &usageError{"serve: --rate-limit must be ≥ 0, --max-body and --max-events > 0"}
+	if c.rateLimit < 0 || c.authFailLimit < 0 || c.maxBody <= 0 || c.maxEvents <= 0 {
+		return &usageError{"serve: --rate-limit and --auth-fail-limit must be ≥ 0, --max-body and --max-events > 0"}
 	}
 	if c.conns.max < 0 || c.conns.readHeaderTimeout <= 0 || c.conns.idleTimeout <= 0 {
 		return &usageError{"serve: --max-conns must be ≥ 0, --read-header-timeout and --idle-timeout > 0"}
@@ -201,11 +203,16 @@ func buildServer(ctx context.Context, c serveConfig, log *slog.Logger, stdout io
 			limiter = sharedLimiter(feedCtx, db.Nodes, c.rateLimit, c.rateOverrides, log)
 		}
 	}
+	var authFailures httpapi.AuthThrottle
+	if c.authFailLimit > 0 {
+		authFailures = ratelimit.NewFailures(c.authFailLimit)
+	}
 	handler := httpapi.NewServer(httpapi.Deps{
 		Sessions: db, Ingest: committer, Tokens: verifier, Apps: apps, Limiter: limiter, Storage: db,
 		Metrics: m, Logger: log, Limits: httpapi.Limits{MaxBodyBytes: c.maxBody, MaxEvents: c.maxEvents},
 		Stopping: s.stopping, Changes: db, Live: broker, ReadCache: readCache,
-		Dashboard: dashboard.New(dashboard.Options{Apps: apps}),
+		AuthFailures: authFailures,
+		Dashboard:    dashboard.New(dashboard.Options{Apps: apps, SignInApps: apps.Fresh()}),
 	})
 
 	ln, err := net.Listen("tcp", c.addr)

@@ -45,6 +45,9 @@ func (h *handlers) authorize(w http.ResponseWriter, r *http.Request, scope auth.
 	if info != nil {
 		info.account = account
 	}
+	if h.authThrottled(w, r) {
+		return caller{}, false
+	}
 	token := r.Header.Get("auth")
 	if token == "" {
 		// The scheme name is case-insensitive (RFC 9110 §11.1): "bearer x" is "Bearer x".
@@ -58,6 +61,7 @@ func (h *handlers) authorize(w http.ResponseWriter, r *http.Request, scope auth.
 	}
 	app, err := h.Tokens.Verify(r.Context(), token)
 	if errors.Is(err, auth.ErrInvalidToken) {
+		h.authFailed(r)
 		h.writeError(w, r, http.StatusUnauthorized, err.Error())
 		return caller{}, false
 	}

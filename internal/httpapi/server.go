@@ -69,10 +69,12 @@ type Deps struct {
 	// that revoking an app ends its streams (see StreamOptions.Recheck).
 	Apps    AppSource
 	Limiter RateLimiter // nil: no rate limit
-	Storage Pinger
-	Metrics *metrics.Metrics
-	Logger  *slog.Logger
-	Limits  Limits
+	// AuthFailures, when set, throttles client addresses that fail to authenticate too often.
+	AuthFailures AuthThrottle
+	Storage      Pinger
+	Metrics      *metrics.Metrics
+	Logger       *slog.Logger
+	Limits       Limits
 	// ReadCache, when set, serves repeated default reads of a bot from memory (see ReadCache
 	// for when that is exact).
 	ReadCache *ReadCache
