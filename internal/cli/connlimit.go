@@ -1,7 +1,10 @@
 package cli
 
 import (
+	"container/list"
+	"crypto/tls"
 	"net"
+	"net/http"
 	"sync"
 	"sync/atomic"
 )
@@ -23,23 +26,35 @@ func defaultMaxConns(fileLimit uint64) int {
 	return int(min(fileLimit-fileReserve, 1<<30))
 }
 
-// limitListener holds at most max connections open. One more is accepted and reset at once
-// rather than left in the kernel's backlog: the backlog keeps draining, so the server answers
-// again as soon as a slot frees (a silent socket is reaped by the read-header timeout), and the
-// refused client learns at once instead of waiting out a connect timeout. A reset costs no
-// goroutine, no buffer and no TIME_WAIT.
+// limitListener holds at most max connections open. When they are all taken, a new one takes
+// the place of the oldest connection that is doing nothing: one that has not sent a whole
+// request head since it was accepted (a silent or slowloris socket: net/http calls a
+// connection active only once a head is read), or one idle between requests (its client
+// reconnects).
+// Only when every connection is busy mid-request is the new one refused, with a reset at once
+// rather than left in the kernel's backlog. So a wave of silent sockets can neither exhaust the
+// process's descriptors nor lock well-behaved clients out until the read-header timeout reaps
+// it; and a refusal costs no goroutine, no buffer and no TIME_WAIT.
 type limitListener struct {
 	net.Listener
 	max     int64
 	open    atomic.Int64
 	refused func() // counts a refusal (the metric)
+	evicted func() // counts an eviction
+
+	mu    sync.Mutex
+	quiet list.List // of *limitedConn that are new or idle, oldest first
 }
 
-func newLimitListener(ln net.Listener, max int, refused func()) *limitListener {
+func newLimitListener(ln net.Listener, max int, refused, evicted func()) *limitListener {
+	nop := func() {}
 	if refused == nil {
-		refused = func() {}
+		refused = nop
 	}
-	return &limitListener{Listener: ln, max: int64(max), refused: refused}
+	if evicted == nil {
+		evicted = nop
+	}
+	return &limitListener{Listener: ln, max: int64(max), refused: refused, evicted: evicted}
 }
 
 // Open is the number of connections held now.
@@ -51,27 +66,98 @@ func (l *limitListener) Accept() (net.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
-		if l.open.Add(1) <= l.max {
-			return &limitedConn{Conn: c, l: l}, nil
+		if l.open.Add(1) > l.max {
+			victim := l.oldestQuiet()
+			if victim == nil {
+				l.open.Add(-1)
+				reset(c)
+				l.refused()
+				continue
+			}
+			victim.evict()
+			l.evicted()
 		}
-		l.open.Add(-1)
-		if tc, ok := c.(*net.TCPConn); ok {
-			_ = tc.SetLinger(0) // close with a reset: nothing lingers for a client we refuse
-		}
-		c.Close()
-		l.refused()
+		lc := &limitedConn{Conn: c, l: l}
+		l.mu.Lock()
+		lc.elem = l.quiet.PushBack(lc)
+		l.mu.Unlock()
+		return lc, nil
 	}
+}
+
+// oldestQuiet takes the oldest new or idle connection out of the list, or returns nil.
+func (l *limitListener) oldestQuiet() *limitedConn {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e := l.quiet.Front()
+	if e == nil {
+		return nil
+	}
+	c := l.quiet.Remove(e).(*limitedConn)
+	c.elem = nil
+	return c
+}
+
+// ConnState is the http.Server hook that tells the listener which connections are quiet.
+func (l *limitListener) ConnState(nc net.Conn, state http.ConnState) {
+	if tc, ok := nc.(*tls.Conn); ok {
+		nc = tc.NetConn()
+	}
+	c, ok := nc.(*limitedConn)
+	if !ok {
+		return
+	}
+	if state == http.StateNew {
+		return // listed as quiet since Accept
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if c.elem != nil {
+		l.quiet.Remove(c.elem)
+		c.elem = nil
+	}
+	if state == http.StateIdle && !c.closed.Load() {
+		c.elem = l.quiet.PushBack(c) // idle from now: the newest quiet one
+	}
+}
+
+// reset closes c with a reset: nothing lingers for a client we refuse or evict.
+func reset(c net.Conn) {
+	if tc, ok := c.(*net.TCPConn); ok {
+		_ = tc.SetLinger(0)
+	}
+	c.Close()
 }
 
 // limitedConn gives its slot back on its first Close (the server may close a connection twice).
 type limitedConn struct {
 	net.Conn
-	l    *limitListener
-	once sync.Once
+	l      *limitListener
+	elem   *list.Element // in l.quiet while new or idle; guarded by l.mu
+	closed atomic.Bool
+	once   sync.Once
 }
 
 func (c *limitedConn) Close() error {
 	err := c.Conn.Close()
-	c.once.Do(func() { c.l.open.Add(-1) })
+	c.once.Do(func() {
+		c.closed.Store(true)
+		c.l.mu.Lock()
+		if c.elem != nil {
+			c.l.quiet.Remove(c.elem)
+			c.elem = nil
+		}
+		c.l.mu.Unlock()
+		c.l.open.Add(-1)
+	})
 	return err
+}
+
+// evict closes a connection taken out of the quiet list to make room for a new one. Its server
+// goroutine sees the read fail and ends.
+func (c *limitedConn) evict() {
+	if tc, ok := c.Conn.(*net.TCPConn); ok {
+		_ = tc.SetLinger(0)
+	}
+	c.Close()
 }

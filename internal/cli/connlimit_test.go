@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/http"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -28,15 +29,26 @@ func TestRaiseFileLimit(t *testing.T) {
 	}
 }
 
-// TestLimitListener: beyond max open connections one more is reset at once (its client reads
-// an error, never hangs), and a slot freed by a Close is taken by the next connection.
+// cut reports whether the client side of a connection was reset or closed by the server
+// (rather than left open): its read fails with something other than a timeout.
+func cut(t *testing.T, c net.Conn) bool {
+	t.Helper()
+	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	_, err := c.Read(make([]byte, 1))
+	var ne net.Error
+	return err != nil && !(errors.As(err, &ne) && ne.Timeout())
+}
+
+// TestLimitListener: at max open connections a new one takes the place of the oldest quiet
+// one (silent since accepted, or idle between requests); with every connection busy it is
+// refused with a reset at once, never left hanging; a Close frees exactly one slot.
 func TestLimitListener(t *testing.T) {
 	raw, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var refused atomic.Int64
-	ln := newLimitListener(raw, 2, func() { refused.Add(1) })
+	var refused, evicted atomic.Int64
+	ln := newLimitListener(raw, 2, func() { refused.Add(1) }, func() { evicted.Add(1) })
 	defer ln.Close()
 	accepted := make(chan net.Conn, 8)
 	go func() {
@@ -46,6 +58,7 @@ func TestLimitListener(t *testing.T) {
 				close(accepted)
 				return
 			}
+			ln.ConnState(c, http.StateNew)
 			accepted <- c
 		}
 	}()
@@ -57,41 +70,53 @@ func TestLimitListener(t *testing.T) {
 		t.Cleanup(func() { c.Close() })
 		return c
 	}
-	first, _ := dial(), dial()
-	held := []net.Conn{<-accepted, <-accepted}
-	if ln.Open() != 2 {
-		t.Fatalf("open %d, want 2", ln.Open())
-	}
 
-	// The reset may reach the client while it is still connecting, or on its first read.
+	// Two silent connections; a third evicts the older one.
+	silent1 := dial()
+	s1 := <-accepted
+	dial()
+	s2 := <-accepted
+	third := dial()
+	s3 := <-accepted
+	if !cut(t, silent1) || evicted.Load() != 1 || ln.Open() != 2 {
+		t.Fatalf("the oldest silent connection was not evicted (evicted %d, open %d)", evicted.Load(), ln.Open())
+	}
+	_ = s1
+
+	// Both busy mid-request: a new one is refused at once.
+	ln.ConnState(s2, http.StateActive)
+	ln.ConnState(s3, http.StateActive)
 	if extra, err := net.Dial("tcp", raw.Addr().String()); err == nil {
-		_ = extra.SetReadDeadline(time.Now().Add(10 * time.Second))
-		_, err = extra.Read(make([]byte, 1))
-		extra.Close()
-		var ne net.Error
-		if err == nil || (errors.As(err, &ne) && ne.Timeout()) {
-			t.Fatalf("the third connection was not refused: read %v", err)
+		if !cut(t, extra) {
+			t.Fatal("a connection beyond the limit was left open")
 		}
+		extra.Close()
 	}
 	for deadline := time.Now().Add(10 * time.Second); refused.Load() < 1 && time.Now().Before(deadline); {
 		time.Sleep(time.Millisecond)
 	}
-
-	if refused.Load() != 1 {
-		t.Fatalf("refused %d, want 1", refused.Load())
+	if refused.Load() != 1 || ln.Open() != 2 {
+		t.Fatalf("refused %d, open %d; want 1 and 2", refused.Load(), ln.Open())
 	}
-	held[0].Close()
-	held[0].Close() // a second Close must not free a second slot
+
+	// One goes idle between requests: the next new connection takes its place.
+	ln.ConnState(s3, http.StateIdle)
+	fresh := dial()
+	s4 := <-accepted
+	if !cut(t, third) || evicted.Load() != 2 {
+		t.Fatalf("the idle connection was not evicted (evicted %d)", evicted.Load())
+	}
+	if _, err := fresh.Write([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(s4, make([]byte, 1)); err != nil {
+		t.Fatalf("the connection that took the place: %v", err)
+	}
+
+	// Closing twice frees one slot.
+	s2.Close()
+	s2.Close()
 	if ln.Open() != 1 {
 		t.Fatalf("open %d after one close, want 1", ln.Open())
 	}
-	again := dial()
-	c := <-accepted
-	if _, err := again.Write([]byte("x")); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.ReadFull(c, make([]byte, 1)); err != nil {
-		t.Fatalf("the connection that took the freed slot: %v", err)
-	}
-	_ = first
 }

@@ -69,7 +69,7 @@ func defineServe(fs *flag.FlagSet, c *serveConfig) *serveFlags {
 	fs.StringVar(&f.level, "log-level", "info", "log level: debug, info, warn, error")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long SIGTERM waits for requests in flight")
 	natsFlags(fs, &c.nats)
-	fs.IntVar(&c.conns.max, "max-conns", 0, "most client connections held at once; one more is reset at once; 0: the open-file limit (raised to its hard maximum at start) less 256")
+	fs.IntVar(&c.conns.max, "max-conns", 0, "most client connections held at once; beyond it a new one replaces the oldest silent or idle one, or is reset at once if all are busy; 0: the open-file limit (raised to its hard maximum at start) less 256")
 	fs.DurationVar(&c.conns.readHeaderTimeout, "read-header-timeout", 10*time.Second, "a connection that has not sent a whole request head within this is closed (reaps silent sockets)")
 	fs.DurationVar(&c.conns.idleTimeout, "idle-timeout", 60*time.Second, "a kept-alive connection without a request for this long is closed")
 	fs.BoolVar(&c.readCache, "read-cache", true, "serve repeated unfiltered reads of a bot from memory until a commit changes it; SQLite only (--read-cache=false turns it off)")
@@ -223,7 +223,7 @@ func buildServer(ctx context.Context, c serveConfig, log *slog.Logger, stdout io
 	if maxConns == 0 {
 		maxConns = defaultMaxConns(raiseFileLimit())
 	}
-	limited := newLimitListener(ln, maxConns, m.ConnectionsRefused.Inc)
+	limited := newLimitListener(ln, maxConns, m.ConnectionsRefused.Inc, m.ConnectionsEvicted.Inc)
 	m.SetOpenConnections(limited.Open)
 	s.ln = limited
 	s.http = &http.Server{
@@ -234,6 +234,7 @@ func buildServer(ctx context.Context, c serveConfig, log *slog.Logger, stdout io
 		IdleTimeout:       c.conns.idleTimeout,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		ConnState:         limited.ConnState, // which connections may give way to new ones
 	}
 	s.http.RegisterOnShutdown(func() { close(s.stopping) })
 	s.base = "http://" + ln.Addr().String()

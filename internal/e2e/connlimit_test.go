@@ -1,11 +1,9 @@
 package e2e
 
 import (
-	"io"
+	"context"
 	"net"
 	"net/http"
-	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -13,56 +11,65 @@ import (
 	"github.com/intentrt/intentrt/internal/testserver"
 )
 
-// TestConnectionLimit: with --max-conns open connections that say nothing, one more is refused
-// at once (not left hanging), the silent ones are reaped by the read-header timeout, and the
-// server then answers again; the refusals are counted.
+// TestConnectionLimit: with --max-conns connections open and silent, a client is still served
+// (a silent one gives way); with as many busy with a request (streams), one more is refused at
+// once rather than left hanging, and served again once one ends. Both are counted.
 func TestConnectionLimit(t *testing.T) {
-	s := testserver.Start(t, "--max-conns", "4", "--read-header-timeout", "1s")
-	addr := strings.TrimPrefix(s.URL, "http://")
+	s := testserver.Start(t, "--max-conns", "4", "--read-header-timeout", "2s")
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 10 * time.Second}
 	for range 4 {
-		c, err := net.Dial("tcp", addr)
+		c, err := net.Dial("tcp", strings.TrimPrefix(s.URL, "http://"))
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer c.Close()
 	}
-	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 10 * time.Second}
-	refusedAt := time.Now()
-	refused := false
-	for !refused && time.Since(refusedAt) < 500*time.Millisecond {
-		resp, err := client.Get(s.URL + "/healthz")
-		if err != nil {
-			refused = true
-			if time.Since(refusedAt) > 5*time.Second {
-				t.Errorf("refusal took %v: the connection was left hanging", time.Since(refusedAt))
-			}
-			break
-		}
-		resp.Body.Close() // a silent socket was not accepted yet; try again
+	time.Sleep(100 * time.Millisecond) // let the server accept them
+	if resp, err := client.Get(s.URL + "/healthz"); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("with four silent connections open: %v", err)
 	}
-	if !refused {
-		t.Fatal("a fifth connection was served while four silent ones were open")
+	if n := metricValue(t, s, "intentrt_connections_evicted_total"); n < 1 {
+		t.Errorf("evictions: %v", n)
 	}
 
-	// The silent sockets are closed after the read-header timeout; then the server answers.
+	// Four streams: connections busy with a request, which no newcomer may take the place of.
+	s = testserver.Start(t, "--max-conns", "4")
+	app := s.CreateApp(t, testserver.AppSpec{Account: "acct-cl"})
+	var stops []context.CancelFunc
+	for range 4 {
+		ctx, cancel := context.WithCancel(context.Background())
+		stops = append(stops, cancel)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+readPath("st-cl")+"/stream", nil)
+		req.Header["auth"] = []string{app.Token(t)}
+		req.Header["accountId"] = []string{"acct-cl"}
+		resp, err := client.Do(req)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("stream: %v", err)
+		}
+		defer resp.Body.Close()
+	}
+	began := time.Now()
+	if resp, err := client.Get(s.URL + "/healthz"); err == nil {
+		resp.Body.Close()
+		t.Fatal("a fifth connection was served while four were busy")
+	} else if time.Since(began) > 5*time.Second {
+		t.Errorf("refusal took %v: the connection was left hanging", time.Since(began))
+	}
+	stops[0]() // one stream ends: its place is free again
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		resp, err := client.Get(s.URL + "/metrics")
-		if err == nil {
-			b, _ := io.ReadAll(resp.Body)
+		if resp, err := client.Get(s.URL + "/healthz"); err == nil {
 			resp.Body.Close()
-			m := regexp.MustCompile(`(?m)^intentrt_connections_refused_total (\d+)`).FindStringSubmatch(string(b))
-			if m == nil {
-				t.Fatalf("no refusal counter:\n%s", b)
-			}
-			if n, _ := strconv.Atoi(m[1]); n < 1 {
-				t.Errorf("refusals not counted:\n%s", b)
-			}
-			return
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("still refused after a stream ended: %v", err)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("still refused after the silent sockets should have been reaped: %v", err)
-		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond)
+	}
+	for _, stop := range stops {
+		stop()
+	}
+	if n := metricValue(t, s, "intentrt_connections_refused_total"); n < 1 {
+		t.Errorf("refusals: %v", n)
 	}
 }

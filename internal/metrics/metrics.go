@@ -24,6 +24,8 @@ type Metrics struct {
 	RateLimited     prometheus.Counter
 	// ConnectionsRefused counts connections reset at accept because --max-conns were open.
 	ConnectionsRefused prometheus.Counter
+	// ConnectionsEvicted counts quiet connections (silent or idle) closed to make room for new ones.
+	ConnectionsEvicted prometheus.Counter
 	// AuthThrottled counts requests refused because their address failed authentication too often.
 	AuthThrottled prometheus.Counter
 	// NATSMessages counts JetStream messages by outcome: committed, invalid (terminated, never
@@ -107,6 +109,9 @@ func New() *Metrics {
 		ConnectionsRefused: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "intentrt_connections_refused_total", Help: "Connections reset at accept because the connection limit (--max-conns) was reached.",
 		}),
+		ConnectionsEvicted: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "intentrt_connections_evicted_total", Help: "Silent or idle connections closed to make room for new ones at the connection limit (--max-conns).",
+		}),
 		AuthThrottled: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "intentrt_auth_throttled_total", Help: "Requests refused (429) because their client address failed authentication too often.",
 		}),
@@ -129,7 +134,7 @@ func New() *Metrics {
 	}, m.openConns.value)
 	reg.MustRegister(m.VisibleLag, streamSubs, natsPending, openConns)
 	reg.MustRegister(m.Requests, m.RequestDuration, m.Events, m.CommitBatches, m.CommitEvents, m.CommitDuration,
-		m.CommitErrors, m.RateLimited, m.ConnectionsRefused, m.AuthThrottled, m.NATSMessages,
+		m.CommitErrors, m.RateLimited, m.ConnectionsRefused, m.ConnectionsEvicted, m.AuthThrottled, m.NATSMessages,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
