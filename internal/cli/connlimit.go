@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 )
@@ -42,6 +43,15 @@ type limitListener struct {
 	refused func() // counts a refusal (the metric)
 	evicted func() // counts an eviction
 
+	// After a wave of connections the memory their goroutines and buffers held is garbage,
+	// but with little allocation afterwards no collection runs for minutes, and the resident
+	// size stays at the wave's peak. When the connections open fall to a quarter of a peak of
+	// at least waveMin, release (releaseMemory) collects and returns it to the system.
+	peak     atomic.Int64
+	draining atomic.Bool // a wave is draining: release again at each quartering
+	waveMin  int64
+	release  func()
+
 	mu    sync.Mutex
 	quiet list.List // of *limitedConn that are new or idle, oldest first
 }
@@ -54,7 +64,8 @@ func newLimitListener(ln net.Listener, max int, refused, evicted func()) *limitL
 	if evicted == nil {
 		evicted = nop
 	}
-	return &limitListener{Listener: ln, max: int64(max), refused: refused, evicted: evicted}
+	return &limitListener{Listener: ln, max: int64(max), refused: refused, evicted: evicted,
+		waveMin: 1000, release: releaseMemory}
 }
 
 // Open is the number of connections held now.
@@ -76,6 +87,9 @@ func (l *limitListener) Accept() (net.Conn, error) {
 			}
 			victim.evict()
 			l.evicted()
+		}
+		if n := l.open.Load(); n > l.peak.Load() {
+			l.peak.Store(n) // racy by a few connections at most: a wave is thousands
 		}
 		lc := &limitedConn{Conn: c, l: l}
 		l.mu.Lock()
@@ -148,9 +162,31 @@ func (c *limitedConn) Close() error {
 			c.elem = nil
 		}
 		c.l.mu.Unlock()
-		c.l.open.Add(-1)
+		c.l.afterClose(c.l.open.Add(-1))
 	})
 	return err
+}
+
+// releaseMemory collects twice and returns the free memory to the system: net/http keeps each
+// connection's read and write buffers in sync.Pools, which a first collection only moves to
+// their victim caches and a second one frees (tens of megabytes after a wave of thousands).
+func releaseMemory() {
+	debug.FreeOSMemory()
+	debug.FreeOSMemory()
+}
+
+// afterClose releases memory after a wave: when the connections open fall to a quarter of
+// the wave's peak, and again at each further quartering while it drains (a wave reaped by the
+// read-header timeout drains over seconds), down to a few connections.
+func (l *limitListener) afterClose(open int64) {
+	peak := l.peak.Load()
+	if peak < 16 || open > peak/4 || (peak < l.waveMin && !l.draining.Load()) {
+		return
+	}
+	if l.peak.CompareAndSwap(peak, open) {
+		l.draining.Store(open >= 16)
+		go l.release()
+	}
 }
 
 // evict closes a connection taken out of the quiet list to make room for a new one. Its server

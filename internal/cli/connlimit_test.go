@@ -120,3 +120,47 @@ func TestLimitListener(t *testing.T) {
 		t.Fatalf("open %d after one close, want 1", ln.Open())
 	}
 }
+
+// TestReleaseAfterWave: once the connections of a wave are mostly closed, memory is released,
+// once per wave.
+func TestReleaseAfterWave(t *testing.T) {
+	raw, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln := newLimitListener(raw, 100, nil, nil)
+	defer ln.Close()
+	released := make(chan struct{}, 4)
+	ln.waveMin, ln.release = 32, func() { released <- struct{}{} }
+	var server []net.Conn
+	for range 32 {
+		c, err := net.Dial("tcp", raw.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		sc, err := ln.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		server = append(server, sc)
+	}
+	for i, c := range server[:24] {
+		c.Close()
+		if i < 23 && len(released) > 0 {
+			t.Fatalf("released with %d of 32 still open", 32-i-1)
+		}
+	}
+	select {
+	case <-released:
+	case <-time.After(10 * time.Second):
+		t.Fatal("not released when 8 of 32 were left")
+	}
+	for _, c := range server[24:] {
+		c.Close()
+	}
+	time.Sleep(10 * time.Millisecond)
+	if len(released) != 0 {
+		t.Fatal("released twice for one wave")
+	}
+}
