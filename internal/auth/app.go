@@ -20,10 +20,12 @@ type Scope string
 const (
 	ScopeAnalytics Scope = "SmartAssist Analytics"
 	ScopeIngest    Scope = "Session Ingest"
+	// ScopeErasure lets an app request the erasure of users' data (docs/api.md §7).
+	ScopeErasure Scope = "Data Erasure"
 )
 
 // Scopes lists every known scope.
-var Scopes = []Scope{ScopeAnalytics, ScopeIngest}
+var Scopes = []Scope{ScopeAnalytics, ScopeIngest, ScopeErasure}
 
 // ParseScope accepts a known scope name exactly as written.
 func ParseScope(s string) (Scope, error) {
@@ -32,7 +34,7 @@ func ParseScope(s string) (Scope, error) {
 			return sc, nil
 		}
 	}
-	return "", fmt.Errorf("unknown scope %q: accepted %q, %q", s, ScopeAnalytics, ScopeIngest)
+	return "", fmt.Errorf("unknown scope %q: accepted %q, %q, %q", s, ScopeAnalytics, ScopeIngest, ScopeErasure)
 }
 
 // App is an API client of an account.

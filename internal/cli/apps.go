@@ -83,7 +83,7 @@ func defineAppsCreate(fs *flag.FlagSet) *appsCreateFlags {
 	fs.StringVar(&f.account, "account", "", "account id the app belongs to (required)")
 	fs.Var(&f.bots, "bot", "a bot the app may reach (repeatable)")
 	fs.BoolVar(&f.allBots, "all-bots", false, "the app may reach every bot of the account")
-	fs.Var(&f.scopes, "scope", `scope: "SmartAssist Analytics" (read) or "Session Ingest" (write); repeatable`)
+	fs.Var(&f.scopes, "scope", `scope: "SmartAssist Analytics" (read), "Session Ingest" (write) or "Data Erasure" (erasure requests; needs --all-bots); repeatable`)
 	fs.BoolVar(&f.enforceJTI, "enforce-jti", false, "require a jti and exp (at most 1h) in every token, and accept each jti once")
 	return &f
 }
@@ -119,7 +119,7 @@ func runAppsCreate(ctx context.Context, args []string, getenv Env, stdout, stder
 		sc = append(sc, p)
 	}
 	if len(sc) == 0 {
-		return &usageError{`apps create: give at least one --scope ("SmartAssist Analytics", "Session Ingest")`}
+		return &usageError{`apps create: give at least one --scope ("SmartAssist Analytics", "Session Ingest", "Data Erasure")`}
 	}
 	app, err := auth.NewApp(f.account, f.bots, f.allBots, sc, f.enforceJTI, time.Now())
 	if err != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/intentrt/intentrt/internal/metrics"
 	"github.com/intentrt/intentrt/internal/privacy"
 	"github.com/intentrt/intentrt/internal/ratelimit"
+	"github.com/intentrt/intentrt/internal/retention"
 	"github.com/intentrt/intentrt/internal/session"
 	"github.com/intentrt/intentrt/internal/summary"
 )
@@ -44,6 +45,7 @@ type serveConfig struct {
 	tlsKey          string
 	corsOrigins     []string // browser origins allowed to call the read, summary and stream APIs
 	conns           connConfig
+	retention       retention.Policy // --retention, --retention-account
 }
 
 // connConfig bounds the connections a server holds and how long an idle one may stay.
@@ -81,6 +83,8 @@ func defineServe(fs *flag.FlagSet, c *serveConfig) *serveFlags {
 	fs.DurationVar(&c.logFlush, "log-flush", 100*time.Millisecond, "write request log lines out every interval instead of one write per line; warnings and errors at once; 0 writes every line at once")
 	fs.StringVar(&c.tlsCert, "tls-cert", "", "serve HTTPS and HTTP/2 with this PEM `file` of the certificate (and its chain); with --tls-key; re-read on SIGHUP")
 	fs.StringVar(&c.tlsKey, "tls-key", "", "PEM `file` of the certificate's private key; with --tls-cert; re-read on SIGHUP")
+	fs.Var(c.retention.DefaultFlag(), "retention", "delete sessions whose end (or newest event, while incomplete) is older than this, and refuse events as old as that (answered as expired): 90d, 36h; 0 keeps everything")
+	fs.Var(c.retention.AccountFlag(), "retention-account", "per-account retention ACCOUNT=D (90d, 36h, 0 = forever), repeatable")
 	fs.Var((*stringList)(&c.corsOrigins), "cors-origin", "let a browser app at this `origin` (https://app.example.com, or * for any) call the read, summary and stream APIs; repeatable")
 	return &f
 }
@@ -221,7 +225,9 @@ func buildServer(ctx context.Context, c serveConfig, log *slog.Logger, stdout io
 	}
 	// The policy cache's lifetime bounds how long a policy change takes to apply: 5 s allowed.
 	redactor := privacy.NewRedactor(db, 2*time.Second)
-	committer := ingest.NewCommitter(db, ingest.Options{Redactor: redactor, Publisher: publisher, Observer: ingest.Observer{Commit: m.ObserveCommit, Visible: m.ObserveVisible}})
+	committer := ingest.NewCommitter(db, ingest.Options{Redactor: redactor, Publisher: publisher, Horizon: c.horizon(),
+		Observer: ingest.Observer{Commit: m.ObserveCommit, Visible: m.ObserveVisible}})
+	s.lifecycle = newLifecycle(db, redactor, readCache, broker)
 	s.committer = committer
 	// Every handler and worker has returned by then: commit whatever is still queued.
 	s.onClose("committer", committer.Close)
@@ -242,7 +248,7 @@ func buildServer(ctx context.Context, c serveConfig, log *slog.Logger, stdout io
 	handler := httpapi.NewServer(httpapi.Deps{
 		Sessions: db, Summary: &summary.Service{Source: db}, Ingest: committer, Tokens: verifier, Apps: apps, Limiter: limiter, Storage: db,
 		Metrics: m, Logger: log, Limits: httpapi.Limits{MaxBodyBytes: c.maxBody, MaxEvents: c.maxEvents},
-		Stopping: s.stopping, Changes: db, Live: broker, ReadCache: readCache, Export: db,
+		Stopping: s.stopping, Changes: db, Live: broker, ReadCache: readCache, Export: db, Erasures: s.lifecycle.erasures,
 		AuthFailures: authFailures, CORSOrigins: c.corsOrigins,
 		Dashboard: dashboard.New(dashboard.Options{Apps: apps, SignInApps: apps.Fresh()}),
 	})
@@ -278,7 +284,7 @@ func buildServer(ctx context.Context, c serveConfig, log *slog.Logger, stdout io
 	s.onClose("SIGHUP handler", reloadOnHangup(certs, log))
 	log.Info("listening", "addr", ln.Addr().String(), "base_url", s.base, "db", redactDSN(c.dsn), "max_conns", maxConns)
 
-	s.workers = serveWorkers(c, db, committer, m, s.base, stdout, log)
+	s.workers = append(serveWorkers(c, db, committer, m, s.base, stdout, log), s.lifecycle.workers(c, log)...)
 	return s, nil
 }
 

@@ -25,6 +25,7 @@ type server struct {
 	base      string        // the URL it listens on
 	stopping  chan struct{} // closed when HTTP shutdown begins; the stream ends on it
 	committer *ingest.Committer
+	lifecycle *lifecycle // retention and erasure
 	workers   []worker
 	closers   []closer // what buildServer acquired, closed in reverse order
 }

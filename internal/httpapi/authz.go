@@ -27,50 +27,9 @@ func (h *handlers) authorize(w http.ResponseWriter, r *http.Request, scope auth.
 		h.writeError(w, r, http.StatusBadRequest, "botId must be 1-128 printable characters")
 		return caller{}, false
 	}
-	if len(r.Header.Values("accountId")) > 1 {
-		// Proxies and clients disagree on which of two values counts; refuse to pick one.
-		h.writeError(w, r, http.StatusBadRequest, "header accountId must be given once")
+	account, app, ok := h.authenticate(w, r)
+	if !ok {
 		return caller{}, false
-	}
-	account := r.Header.Get("accountId")
-	if account == "" {
-		h.writeError(w, r, http.StatusBadRequest, "header accountId is required")
-		return caller{}, false
-	}
-	if !session.ValidID(account) {
-		h.writeError(w, r, http.StatusBadRequest, "header accountId must be 1-128 printable characters")
-		return caller{}, false
-	}
-	info := infoFrom(r.Context())
-	if info != nil {
-		info.account = account
-	}
-	if h.authThrottled(w, r) {
-		return caller{}, false
-	}
-	token := r.Header.Get("auth")
-	if token == "" {
-		// The scheme name is case-insensitive (RFC 9110 §11.1): "bearer x" is "Bearer x".
-		if scheme, v, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
-			token = strings.TrimSpace(v)
-		}
-	}
-	if token == "" {
-		h.writeError(w, r, http.StatusUnauthorized, "a JWT is required in the auth header")
-		return caller{}, false
-	}
-	app, err := h.Tokens.Verify(r.Context(), token)
-	if errors.Is(err, auth.ErrInvalidToken) {
-		h.authFailed(r)
-		h.writeError(w, r, http.StatusUnauthorized, err.Error())
-		return caller{}, false
-	}
-	if err != nil {
-		h.writeInternal(w, r, fmt.Errorf("verify token: %w", err))
-		return caller{}, false
-	}
-	if info != nil {
-		info.clientID = app.ClientID
 	}
 	switch {
 	case app.Account != account:
@@ -83,4 +42,57 @@ func (h *handlers) authorize(w http.ResponseWriter, r *http.Request, scope auth.
 		return caller{App: app, Account: account, Bot: bot}, true
 	}
 	return caller{}, false
+}
+
+// authenticate checks the accountId header and the token, in the contract's order (400, then
+// 401), and returns the account asked for and the token's app; on failure it has written the
+// error. Whether the app may act on that account is the caller's check.
+func (h *handlers) authenticate(w http.ResponseWriter, r *http.Request) (string, auth.App, bool) {
+	fail := func() (string, auth.App, bool) { return "", auth.App{}, false }
+	if len(r.Header.Values("accountId")) > 1 {
+		// Proxies and clients disagree on which of two values counts; refuse to pick one.
+		h.writeError(w, r, http.StatusBadRequest, "header accountId must be given once")
+		return fail()
+	}
+	account := r.Header.Get("accountId")
+	if account == "" {
+		h.writeError(w, r, http.StatusBadRequest, "header accountId is required")
+		return fail()
+	}
+	if !session.ValidID(account) {
+		h.writeError(w, r, http.StatusBadRequest, "header accountId must be 1-128 printable characters")
+		return fail()
+	}
+	info := infoFrom(r.Context())
+	if info != nil {
+		info.account = account
+	}
+	if h.authThrottled(w, r) {
+		return fail()
+	}
+	token := r.Header.Get("auth")
+	if token == "" {
+		// The scheme name is case-insensitive (RFC 9110 §11.1): "bearer x" is "Bearer x".
+		if scheme, v, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
+			token = strings.TrimSpace(v)
+		}
+	}
+	if token == "" {
+		h.writeError(w, r, http.StatusUnauthorized, "a JWT is required in the auth header")
+		return fail()
+	}
+	app, err := h.Tokens.Verify(r.Context(), token)
+	if errors.Is(err, auth.ErrInvalidToken) {
+		h.authFailed(r)
+		h.writeError(w, r, http.StatusUnauthorized, err.Error())
+		return fail()
+	}
+	if err != nil {
+		h.writeInternal(w, r, fmt.Errorf("verify token: %w", err))
+		return fail()
+	}
+	if info != nil {
+		info.clientID = app.ClientID
+	}
+	return account, app, true
 }

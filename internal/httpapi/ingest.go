@@ -15,6 +15,7 @@ import (
 type ingestResponse struct {
 	Accepted   int `json:"accepted"`
 	Duplicates int `json:"duplicates"`
+	Expired    int `json:"expired,omitempty"` // present only when non-zero (docs/api.md §7)
 }
 
 func (h *handlers) handleIngest(w http.ResponseWriter, r *http.Request) {
@@ -66,5 +67,6 @@ func (h *handlers) handleIngest(w http.ResponseWriter, r *http.Request) {
 	}
 	h.Metrics.Events.WithLabelValues("accepted", "http").Add(float64(res.Accepted))
 	h.Metrics.Events.WithLabelValues("duplicate", "http").Add(float64(res.Duplicates))
-	writeJSON(w, http.StatusOK, ingestResponse{Accepted: res.Accepted, Duplicates: res.Duplicates})
+	h.Metrics.Events.WithLabelValues("expired", "http").Add(float64(res.Expired))
+	writeJSON(w, http.StatusOK, ingestResponse{Accepted: res.Accepted, Duplicates: res.Duplicates, Expired: res.Expired})
 }

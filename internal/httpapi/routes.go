@@ -13,7 +13,7 @@ import (
 // and the dashboard. Method-less patterns of the same paths answer the methods a path does not
 // serve with a JSON 405, and "/" answers a JSON 404: every error of every route has the same
 // body. A new route goes here, next to its siblings; a read on an account's behalf calls
-// h.allowRate after authorising. (Expected next: /api/public/erasures beside ingest.)
+// h.allowRate after authorising.
 func (h *handlers) routes(mux *http.ServeMux) {
 	const read = "/api/public/bot/{botId}/intentrealtimedata"
 	mux.HandleFunc("POST "+read, h.handleRead)
@@ -29,6 +29,11 @@ func (h *handlers) routes(mux *http.ServeMux) {
 	const ingest = "/api/public/bot/{botId}/sessionevents"
 	mux.HandleFunc("POST "+ingest, h.handleIngest)
 	mux.HandleFunc(ingest, h.methodNotAllowed("POST"))
+
+	mux.HandleFunc("POST /api/public/erasures", h.handleErasureCreate)
+	mux.HandleFunc("/api/public/erasures", h.methodNotAllowed("POST"))
+	mux.HandleFunc("GET /api/public/erasures/{requestId}", h.handleErasureStatus)
+	mux.HandleFunc("/api/public/erasures/{requestId}", h.methodNotAllowed("GET"))
 
 	mux.HandleFunc("GET /healthz", h.handleHealthz)
 	mux.HandleFunc("GET /readyz", h.handleReadyz)

@@ -98,6 +98,8 @@ type Deps struct {
 	Changes ChangeReader
 	Live    Subscriber
 	Stream  StreamOptions
+	// Erasures answers the erasure routes (nil: they answer 503).
+	Erasures Erasures
 	// Export answers the export route (nil: it answers 503).
 	Export Exporter
 	// Dashboard, when set, serves the web page and its JSON routes (see routes for where).

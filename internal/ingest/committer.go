@@ -46,6 +46,9 @@ type Options struct {
 	// Redactor, when set, applies the personal-data policy to every batch before it is stored,
 	// before its idempotency keys are derived and before its changes are published.
 	Redactor Redactor
+	// Horizon, when set, gives the account's retention horizon: an event older than it is
+	// acknowledged as expired and never stored (docs/api.md §7). A zero time keeps everything.
+	Horizon func(account string) time.Time
 	// MaxEvents bounds the events of one group commit, so one transaction stays short.
 	MaxEvents int
 	Publisher Publisher
@@ -95,6 +98,10 @@ func (c *Committer) Submit(ctx context.Context, b session.Batch) (session.Result
 			return session.Result{}, err
 		}
 	}
+	b, expired := c.dropExpired(b)
+	if len(b.Events) == 0 && expired > 0 {
+		return session.Result{Expired: expired}, nil
+	}
 	req := request{batch: b, reply: make(chan reply, 1), at: time.Now()}
 	c.mu.RLock()
 	if c.closed {
@@ -110,6 +117,7 @@ func (c *Committer) Submit(ctx context.Context, b session.Batch) (session.Result
 	}
 	select {
 	case r := <-req.reply:
+		r.res.Expired = expired
 		return r.res, r.err
 	case <-ctx.Done():
 		return session.Result{}, ctx.Err()
@@ -184,4 +192,29 @@ func (c *Committer) commit(group []request, events int) {
 		}
 		r.reply <- reply{res: results[i]}
 	}
+}
+
+// dropExpired removes the events older than the account's retention horizon and counts them.
+// An expired event is judged by its time alone, before its key is looked at: a retry of an
+// event whose seen-key was purged with its session is expired again, never applied.
+func (c *Committer) dropExpired(b session.Batch) (session.Batch, int) {
+	if c.opts.Horizon == nil {
+		return b, 0
+	}
+	h := c.opts.Horizon(b.Account)
+	if h.IsZero() {
+		return b, 0
+	}
+	kept := b.Events[:0:0]
+	for _, e := range b.Events {
+		if e.Time.Before(h) {
+			continue
+		}
+		kept = append(kept, e)
+	}
+	n := len(b.Events) - len(kept)
+	if n > 0 {
+		b.Events = kept
+	}
+	return b, n
 }

@@ -127,3 +127,7 @@ func (b *Broker) Publish(changes []session.Change) {
 		b.remove(s, true)
 	}
 }
+
+// Touch tells the subscribers of a bot that its summary figures changed when no session change
+// carries the news: a retention purge or an erasure took sessions away.
+func (b *Broker) Touch(account, bot string) { b.notices.touch(botKey{account, bot}) }

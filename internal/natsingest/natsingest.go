@@ -276,6 +276,7 @@ func (c *Consumer) handle(m jetstream.Msg) {
 		}
 		c.event("accepted", res.Accepted)
 		c.event("duplicate", res.Duplicates)
+		c.event("expired", res.Expired)
 	}
 	// A lost ack means a redelivery, which idempotency turns into duplicates.
 	if err := m.Ack(); err != nil {

@@ -101,3 +101,28 @@ func (r *Redactor) transformer(ctx context.Context) (*Transformer, error) {
 	r.tr = tr
 	return tr, nil
 }
+
+// UserIDs returns ids as the account's current policy stores them, for an erasure to match
+// the stored form; ok is false under "drop", when no stored session carries a user id that
+// could be matched.
+func (r *Redactor) UserIDs(ctx context.Context, account string, ids []string) (out []string, ok bool, err error) {
+	p, err := r.policy(ctx, account)
+	if err != nil {
+		return nil, false, err
+	}
+	switch p.UserID {
+	case Drop:
+		return nil, false, nil
+	case Keep, "":
+		return ids, true, nil
+	}
+	tr, err := r.transformer(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	out = make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = tr.Value(account, p.UserID, id)
+	}
+	return out, true, nil
+}

@@ -12,4 +12,7 @@ type Batch struct {
 type Result struct {
 	Accepted   int
 	Duplicates int
+	// Expired counts the events older than the account's retention horizon: acknowledged, never
+	// stored (docs/api.md §7 Retention).
+	Expired int
 }

@@ -132,12 +132,22 @@ func checkText(field, v string, required bool) *FieldError {
 // policy removed: a plain digest of a phone number could be reversed by trying every number.
 func (e *Event) DedupKey() string {
 	if e.EventID != "" {
-		return "id:" + e.EventID
+		// A digest too, not the id itself: a producer's id may embed a caller's number or user
+		// id, and the keys outlive an erasure (docs/privacy.md). The migration that brought this
+		// in rewrote the stored "id:" keys the same way, so retries of older events still match.
+		return EventIDKey(e.EventID)
 	}
 	b, _ := json.Marshal(canonical{e.Type, e.SessionID, e.Time.UnixNano(), e.Channel, e.ANI, e.DNI, e.UserID, e.Intent,
 		e.Status, e.DeflectedTo, e.TimeHandled, e.StartTime.UnixNano(), e.EndTime.UnixNano(), e.Intents})
 	sum := sha256.Sum256(b)
 	return fmt.Sprintf("h:%x", sum[:16])
+}
+
+// EventIDKey is the idempotency key of an event that has an eventId: "d:" and 32 hex
+// characters of its SHA-256, so that no stored key holds what the producer wrote.
+func EventIDKey(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return fmt.Sprintf("d:%x", sum[:16])
 }
 
 // canonical is the content an event is recognised by; times are normalised so that the same

@@ -34,6 +34,7 @@ type Store interface {
 	Summaries
 	Apps
 	Accounts
+	Lifecycle
 	// Ping checks that the storage answers.
 	Ping(ctx context.Context) error
 	Close() error
@@ -105,6 +106,70 @@ type Apps interface {
 	UseJTI(ctx context.Context, clientID, jti string, expires time.Time) error
 	// PurgeJTIs forgets the token ids that expired before t.
 	PurgeJTIs(ctx context.Context, before time.Time) error
+}
+
+// BotRef names one bot of an account.
+type BotRef struct{ Account, Bot string }
+
+// PurgeRule selects what retention removes: the sessions whose end (for an incomplete one, its
+// newest event) is before Before, and the seen-event keys of events before it, of Account, or
+// of every account but those in Except when Account is empty.
+type PurgeRule struct {
+	Account string
+	Except  []string
+	Before  time.Time
+}
+
+// Removed is what one purge or erasure step took away.
+type Removed struct {
+	Sessions int
+	Keys     int      // seen-event keys
+	Bots     []BotRef // the bots whose sessions went: their caches must forget them
+	// Busy means another node holds the work (PostgreSQL runs it on one node at a time):
+	// nothing was done.
+	Busy bool
+}
+
+// The states of an erasure request.
+const (
+	ErasurePending = "pending"
+	ErasureRunning = "running"
+	ErasureDone    = "done"
+)
+
+// Erasure is a data subject's erasure request (docs/api.md §7) and its progress.
+type Erasure struct {
+	RequestID string
+	Account   string
+	App       string
+	// UserIDs are the ids in the form the account's policy stores them; empty once done, when
+	// only UserCount is kept.
+	UserIDs        []string
+	UserCount      int
+	Status         string
+	SessionsErased int64
+	RequestedAt    time.Time
+	CompletedAt    time.Time // zero until done
+}
+
+// Lifecycle removes data: retention's purge and erasure requests. Each step is one short
+// transaction that removes sessions with their aggregates, so a step interrupted by a crash
+// leaves nothing half-done and the next one resumes.
+type Lifecycle interface {
+	// PurgeExpired removes at most limit sessions and at most limit seen-event keys that rule
+	// selects, with what the sessions counted in the aggregates.
+	PurgeExpired(ctx context.Context, rule PurgeRule, limit int) (Removed, error)
+	// CreateErasure stores a new request; ErrConflict if its id exists.
+	CreateErasure(ctx context.Context, e Erasure) error
+	// Erasure returns the request of account with that id; ErrNotFound for none (or another
+	// account's).
+	Erasure(ctx context.Context, account, requestID string) (Erasure, error)
+	// OpenErasures returns the requests not done yet, oldest first.
+	OpenErasures(ctx context.Context) ([]Erasure, error)
+	// EraseStep removes at most limit sessions of the request's users from every bot of its
+	// account, with their aggregates, and counts them on the request, in one transaction; the
+	// step that finds fewer than limit marks it done and forgets the ids.
+	EraseStep(ctx context.Context, requestID string, limit int, now time.Time) (Removed, bool, error)
 }
 
 // Migrator is implemented by stores whose schema is versioned.

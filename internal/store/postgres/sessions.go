@@ -26,7 +26,7 @@ const (
 	qSetHead  = `UPDATE counters SET value = $1 WHERE name = 'seq'`
 	qNotify   = `SELECT pg_notify('` + ChangesChannel + `', $1)`
 	// qSeen records a batch's event keys in one round trip and returns those that were new.
-	qSeen = `INSERT INTO events_seen (account, bot, key) SELECT $1, $2, k FROM unnest($3::text[]) AS k
+	qSeen = `INSERT INTO events_seen (account, bot, key, at_ns) SELECT $1, $2, k, t FROM unnest($3::text[], $4::bigint[]) AS u(k, t)
 		ON CONFLICT DO NOTHING RETURNING key`
 	qLoad       = `SELECT ` + sqlrow.SessionColumns + ` FROM sessions WHERE account = $1 AND bot = $2 AND session_id = ANY($3::text[])`
 	qUpsertMany = `INSERT INTO sessions (` + sqlrow.SessionColumns + `)
@@ -65,6 +65,7 @@ func (s *Store) Apply(ctx context.Context, batches []session.Batch) ([]session.R
 		dirty   []*session.State // sessions to write, each once, in first-touched order
 		touched = map[session.Key]bool{}
 		deltas  sqlrow.Deltas
+		ages    sessionAges
 	)
 	for bi, b := range batches {
 		fresh, err := recordEvents(ctx, tx, b, &results[bi])
@@ -83,6 +84,7 @@ func (s *Store) Apply(ctx context.Context, batches []session.Batch) ([]session.R
 				changes = append(changes, ch)
 			}
 			deltas.Add(before, st)
+			ages.add(st, groups[sid])
 			if !touched[k] {
 				touched[k] = true
 				dirty = append(dirty, st)
@@ -93,6 +95,7 @@ func (s *Store) Apply(ctx context.Context, batches []session.Batch) ([]session.R
 	if len(dirty) > 0 {
 		pipe.Queue(qUpsertMany, sessionColumns(dirty)...)
 	}
+	ages.queue(pipe)
 	if err := queueAggregates(ctx, tx, &deltas, pipe); err != nil {
 		return nil, nil, err
 	}
@@ -139,10 +142,12 @@ func rollback(tx pgx.Tx) {
 // the rest as duplicates. An event repeated within the batch is new once.
 func recordEvents(ctx context.Context, tx pgx.Tx, b session.Batch, res *session.Result) ([]session.Event, error) {
 	keys := make([]string, len(b.Events))
+	times := make([]int64, len(b.Events))
 	for i, e := range b.Events {
 		keys[i] = e.DedupKey()
+		times[i] = e.Time.UnixNano()
 	}
-	rows, err := tx.Query(ctx, qSeen, b.Account, b.Bot, keys)
+	rows, err := tx.Query(ctx, qSeen, b.Account, b.Bot, keys, times)
 	if err != nil {
 		return nil, fmt.Errorf("record events: %w", mapErr(err))
 	}

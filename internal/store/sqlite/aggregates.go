@@ -61,6 +61,11 @@ func init() {
 		sum, err := analytics.Hist(a).Add(b)
 		return histBytes(sum), err
 	})
+	// For the migration that turns stored event ids into the digests Apply now stores.
+	msqlite.MustRegisterDeterministicScalarFunction("intentrt_event_id_key", 1, func(_ *msqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+		id, _ := args[0].(string)
+		return session.EventIDKey(id), nil
+	})
 }
 
 // execer runs one statement of the transaction.

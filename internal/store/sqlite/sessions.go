@@ -14,7 +14,7 @@ import (
 )
 
 const (
-	qSeen = `INSERT INTO events_seen (account, bot, key) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`
+	qSeen = `INSERT INTO events_seen (account, bot, key, at_ns) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`
 	qLoad = `SELECT ` + sqlrow.SessionColumns + ` FROM sessions WHERE account = ? AND bot = ? AND session_id = ?`
 	// The newest cursor is the highest seq stored: a session's seq only ever grows, so the row
 	// holding the last one handed out keeps it. Reading it through the seq index costs the same
@@ -31,7 +31,7 @@ const (
 // Apply stores the batches in one immediate transaction; with synchronous=FULL the commit has
 // reached the disk when it returns.
 func (s *Store) Apply(ctx context.Context, batches []session.Batch) ([]session.Result, []session.Change, error) {
-	queries := []string{qSeen, qLoad, qHead, qUpsert}
+	queries := []string{qSeen, qLoad, qHead, qUpsert, qTouch}
 	prepared, err := s.prepare(ctx, queries...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("prepare: %w", mapErr(err))
@@ -63,7 +63,7 @@ func (s *Store) Apply(ctx context.Context, batches []session.Batch) ([]session.R
 	for bi, b := range batches {
 		fresh := make([]session.Event, 0, len(b.Events))
 		for _, e := range b.Events {
-			res, err := stmts[qSeen].ExecContext(ctx, b.Account, b.Bot, e.DedupKey())
+			res, err := stmts[qSeen].ExecContext(ctx, b.Account, b.Bot, e.DedupKey(), e.Time.UnixNano())
 			if err != nil {
 				return nil, nil, fmt.Errorf("record event: %w", mapErr(err))
 			}
@@ -89,6 +89,9 @@ func (s *Store) Apply(ctx context.Context, batches []session.Batch) ([]session.R
 			deltas.Add(before, &st)
 			if _, err := stmts[qUpsert].ExecContext(ctx, sqlrow.StateArgs(&st)...); err != nil {
 				return nil, nil, fmt.Errorf("store session: %w", mapErr(err))
+			}
+			if err := touchIncomplete(ctx, stmts[qTouch], &st, groups[sid]); err != nil {
+				return nil, nil, err
 			}
 		}
 	}

@@ -99,3 +99,29 @@ func (d *Deltas) Each(apply func(account, bot string, delta []analytics.Row) err
 	}
 	return nil
 }
+
+// Remove records that a stored session goes away (a retention purge, an erasure): what it
+// counted in the aggregates is taken out, as analytics.Delta(st, nil).
+func (d *Deltas) Remove(st *session.State) {
+	if !st.Completed() {
+		return
+	}
+	rows := analytics.Delta(st, nil)
+	if len(rows) == 0 {
+		return
+	}
+	if d.bots == nil {
+		d.bots = map[botKey][]analytics.Row{}
+	}
+	k := botKey{st.Account, st.Bot}
+	d.bots[k] = append(d.bots[k], rows...)
+}
+
+// NewestEvent is the unix nanoseconds of the latest event time among events (0 when none).
+func NewestEvent(events []session.Event) int64 {
+	var newest int64
+	for i := range events {
+		newest = max(newest, events[i].Time.UnixNano())
+	}
+	return newest
+}

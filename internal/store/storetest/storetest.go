@@ -42,6 +42,8 @@ func Run(t *testing.T, open Open) {
 		{"Accounts", testAccounts},
 		{"PseudonymKey", testPseudonymKey},
 		{"Export", testExport},
+		{"PurgeMatchesBruteForce", testPurgeMatchesBruteForce},
+		{"EraseMatchesBruteForce", testEraseMatchesBruteForce},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

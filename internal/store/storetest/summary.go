@@ -77,6 +77,13 @@ func checkNoEmptyRows(t *testing.T, s store.Store, account, bot string) {
 // group commits. It returns each session's events, so that the test can fold them itself.
 func ingestHistories(t *testing.T, s store.Store, rng *rand.Rand, account, bot string, hs []analyticstest.History) map[string][]session.Event {
 	t.Helper()
+	return ingestHistoriesOf(t, s, rng, account, bot, hs, nil)
+}
+
+// ingestHistoriesOf is ingestHistories with the events of each session sent with the user id
+// user gives it (none when user is nil).
+func ingestHistoriesOf(t *testing.T, s store.Store, rng *rand.Rand, account, bot string, hs []analyticstest.History, user func(sid string) string) map[string][]session.Event {
+	t.Helper()
 	steps := analyticstest.Interleave(rng, hs)
 	pos := make([]int, len(hs))
 	perSession := map[string][]session.Event{}
@@ -96,6 +103,11 @@ func ingestHistories(t *testing.T, s store.Store, rng *rand.Rand, account, bot s
 		}
 		evs := stepEvents(rng, st.Before, st.After, j)
 		sid := st.After.SessionID
+		if user != nil {
+			for i := range evs {
+				evs[i].UserID = user(sid)
+			}
+		}
 		perSession[sid] = append(perSession[sid], evs...)
 		cur.Events = append(cur.Events, evs...)
 		if rng.IntN(4) == 0 { // an ingest request ends here

@@ -1,0 +1,26 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/intentrt/intentrt/internal/session"
+	"github.com/intentrt/intentrt/internal/store/sqlrow"
+)
+
+// qTouch keeps the newest event time of a session whose end is not known yet: what retention
+// judges an incomplete session's age by (docs/api.md §7).
+const qTouch = `UPDATE sessions SET last_ns = max(coalesce(last_ns, ?4), ?4) WHERE account = ?1 AND bot = ?2 AND session_id = ?3`
+
+// touchIncomplete runs qTouch for st if its end is unknown; a completed session is aged by its
+// end, so it costs nothing more.
+func touchIncomplete(ctx context.Context, stmt *sql.Stmt, st *session.State, events []session.Event) error {
+	if !st.End.IsZero() {
+		return nil
+	}
+	if _, err := stmt.ExecContext(ctx, st.Account, st.Bot, st.SessionID, sqlrow.NewestEvent(events)); err != nil {
+		return fmt.Errorf("store session age: %w", mapErr(err))
+	}
+	return nil
+}
