@@ -59,6 +59,7 @@ type connConfig struct {
 type serveFlags struct {
 	level     string
 	overrides stringList
+	retention stringList // --retention-account, read by check
 }
 
 // defineServe defines serve's flags on fs, bound to c and to the serveFlags it returns.
@@ -84,7 +85,7 @@ func defineServe(fs *flag.FlagSet, c *serveConfig) *serveFlags {
 	fs.StringVar(&c.tlsCert, "tls-cert", "", "serve HTTPS and HTTP/2 with this PEM `file` of the certificate (and its chain); with --tls-key; re-read on SIGHUP")
 	fs.StringVar(&c.tlsKey, "tls-key", "", "PEM `file` of the certificate's private key; with --tls-cert; re-read on SIGHUP")
 	fs.Var(c.retention.DefaultFlag(), "retention", "delete sessions whose end (or newest event, while incomplete) is older than this, and refuse events as old as that (answered as expired): 90d, 36h; 0 keeps everything")
-	fs.Var(c.retention.AccountFlag(), "retention-account", "per-account retention ACCOUNT=D (90d, 36h, 0 = forever), repeatable")
+	fs.Var(&f.retention, "retention-account", "per-account retention ACCOUNT=D (90d, 36h, 0 = forever), repeatable")
 	fs.Var((*stringList)(&c.corsOrigins), "cors-origin", "let a browser app at this `origin` (https://app.example.com, or * for any) call the read, summary and stream APIs; repeatable")
 	return &f
 }
@@ -99,7 +100,15 @@ func parseServe(args []string, getenv Env, stderr io.Writer) (serveConfig, error
 	if fs.NArg() > 0 {
 		return c, &usageError{fmt.Sprintf("serve: unexpected argument %q", fs.Arg(0))}
 	}
-	return c, c.check(f.level, f.overrides)
+	if err := c.check(f.level, f.overrides); err != nil {
+		return c, err
+	}
+	for _, v := range f.retention {
+		if err := c.retention.AccountFlag().Set(v); err != nil {
+			return c, &usageError{"serve: --retention-account " + err.Error()}
+		}
+	}
+	return c, nil
 }
 
 // check validates what the flags said and reads the level and the per-account rate limits.

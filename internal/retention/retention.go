@@ -113,6 +113,9 @@ func (f *DefaultFlag) String() string {
 	return f.Default.String()
 }
 
+// Get returns the retention, for flag.Getter.
+func (f *DefaultFlag) Get() any { return f.Default }
+
 // Set reads a retention.
 func (f *DefaultFlag) Set(s string) error {
 	d, err := ParseDuration(s)
