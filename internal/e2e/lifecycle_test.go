@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/intentrt/intentrt/internal/auth"
 	"github.com/intentrt/intentrt/internal/store/postgres/pgtest"
 	"github.com/intentrt/intentrt/internal/testserver"
 )
@@ -42,7 +41,7 @@ func ingestRaw(t *testing.T, s *testserver.Server, tok, account, bot, events str
 // readIDs returns the session ids the read API of bot answers on s.
 func readIDs(t *testing.T, s *testserver.Server, tok, account, bot string) []string {
 	t.Helper()
-	resp, body := s.Do(t, http.MethodPost, readPath(bot), testserver.Headers(tok, account), `{"limit":100}`)
+	resp, body := s.Do(t, http.MethodPost, readPath(bot), testserver.Headers(tok, account), "")
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("read: %d %s", resp.StatusCode, body)
 	}
@@ -201,4 +200,3 @@ func waitErased(t *testing.T, s *testserver.Server, tok, account, id string) era
 	return a
 }
 
-var _ = auth.ScopeErasure

@@ -1,0 +1,128 @@
+package e2e
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/intentrt/intentrt/internal/auth"
+	"github.com/intentrt/intentrt/internal/store/postgres/pgtest"
+	"github.com/intentrt/intentrt/internal/testserver"
+)
+
+// Distinctive user ids, so that a search of the logs can only find them if they were written.
+const (
+	eraseUser = "erase-me-Zq81Lx"
+	keepUser  = "keep-me-Pw52Ty"
+)
+
+func TestErasureSQLite(t *testing.T) {
+	s := testserver.Start(t)
+	testErasure(t, s, s)
+}
+
+// TestErasurePostgres requests the erasure on node A and checks node B: once the request says
+// done, B's read, summary, stream replay and export no longer show the users.
+func TestErasurePostgres(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	testErasure(t, testserver.StartDB(t, dsn), testserver.StartDB(t, dsn))
+}
+
+func testErasure(t *testing.T, a, b *testserver.Server) {
+	const account, other = "acct-erasure", "acct-erasure-other"
+	app := a.CreateApp(t, testserver.AppSpec{Account: account})
+	tok := app.Token(t)
+	otherTok := a.CreateApp(t, testserver.AppSpec{Account: other}).Token(t)
+	now := time.Now().Add(-time.Hour)
+	ev := func(sid, user string, i int) string { return completedAt(sid, user, now.Add(time.Duration(i)*time.Second)) }
+	a.Ingest(t, tok, account, "b1", "["+ev("s1", eraseUser, 1)+","+ev("s2", eraseUser, 2)+","+ev("s3", keepUser, 3)+"]")
+	a.Ingest(t, tok, account, "b2", "["+ev("s4", eraseUser, 4)+"]")
+	a.Ingest(t, otherTok, other, "b1", "["+ev("o1", eraseUser, 5)+"]")
+
+	checkErasureRefusals(t, a, account, tok)
+	// Read first, so that a node's read cache holds the answer the erasure must clear.
+	for _, s := range []*testserver.Server{a, b} {
+		if ids := readIDs(t, s, tok, account, "b1"); len(ids) != 3 {
+			t.Fatalf("read before erasure: %v", ids)
+		}
+	}
+
+	id := requestErasure(t, a, tok, account, eraseUser, "nobody-has-this-id")
+	got := waitErased(t, a, tok, account, id)
+	if got.SessionsErased != 3 || got.UserIDs != 2 || got.CompletedAt == nil || got.RequestedAt == "" {
+		t.Fatalf("done request: %+v, want 3 sessions of 2 ids", got)
+	}
+	if code, _ := erasureStatus(t, a, otherTok, other, id); code != http.StatusNotFound {
+		t.Fatalf("another account's request: %d, want 404", code)
+	}
+	// Every way of reading, on the other node.
+	if ids := readIDs(t, b, tok, account, "b1"); !slices.Equal(ids, []string{"s3"}) {
+		t.Fatalf("read b1 after erasure: %v", ids)
+	}
+	if ids := readIDs(t, b, tok, account, "b2"); len(ids) != 0 {
+		t.Fatalf("read b2 after erasure: %v", ids)
+	}
+	sum := summaryOf(t, b, tok, account, "b1")
+	if sum.Totals.Sessions != 1 {
+		t.Fatalf("summary of b1 after erasure counts %d sessions, want 1", sum.Totals.Sessions)
+	}
+	if ids := replayIDs(t, b, tok, account, "b1"); !slices.Equal(ids, []string{"s3"}) {
+		t.Fatalf("stream replay of b1 after erasure: %v", ids)
+	}
+	env := apiEnv{s: b, app: app, account: account}
+	if out := string(mustExport(t, env, "b1", "application/x-ndjson", `{}`)); strings.Contains(out, eraseUser) || !strings.Contains(out, keepUser) {
+		t.Fatalf("export after erasure: %s", out)
+	}
+	// Another account's user of the same id is not touched.
+	if ids := readIDs(t, b, otherTok, other, "b1"); !slices.Equal(ids, []string{"o1"}) {
+		t.Fatalf("the other account after erasure: %v", ids)
+	}
+	// A producer's retry does not bring them back; a new session of the user is stored.
+	if acc, dup := a.Ingest(t, tok, account, "b1", "["+ev("s1", eraseUser, 1)+"]"); acc != 0 || dup != 1 {
+		t.Fatalf("retry of an erased event: accepted %d duplicates %d", acc, dup)
+	}
+	a.Ingest(t, tok, account, "b1", "["+ev("s9", eraseUser, 9)+"]")
+	if ids := readIDs(t, b, tok, account, "b1"); !slices.Equal(ids, []string{"s3", "s9"}) {
+		t.Fatalf("a new session after the erasure: %v", ids)
+	}
+	for _, s := range []*testserver.Server{a, b} {
+		if strings.Contains(s.Stderr.String(), eraseUser) {
+			t.Fatalf("a user id in the server log:\n%s", s.Stderr.String())
+		}
+	}
+	if !strings.Contains(a.Stderr.String()+b.Stderr.String(), "outcome=done") {
+		t.Errorf("no erasure outcome in the logs")
+	}
+}
+
+// checkErasureRefusals: a bad body is a 400 naming the field; an app without the scope, or
+// limited to some bots, is refused with 403.
+func checkErasureRefusals(t *testing.T, s *testserver.Server, account, tok string) {
+	t.Helper()
+	for _, c := range []struct{ body, field string }{
+		{`{}`, "userIds"},
+		{`{"userIds":[]}`, "userIds"},
+		{`{"userIDs":["x"]}`, "userIDs"},
+		{`{"userIds":["x",""]}`, "userIds[1]"},
+		{`{"userIds":"x"}`, "userIds"},
+		{`{"userIds":["` + strings.Repeat(`x","`, 1000) + `x"]}`, "userIds"},
+	} {
+		resp, body := s.Do(t, http.MethodPost, "/api/public/erasures", testserver.Headers(tok, account), c.body)
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), c.field) {
+			t.Errorf("body %.40s: %d %s, want 400 naming %s", c.body, resp.StatusCode, body, c.field)
+		}
+	}
+	noScope := s.CreateApp(t, testserver.AppSpec{Account: account, Scopes: []auth.Scope{auth.ScopeAnalytics}}).Token(t)
+	someBots := s.CreateApp(t, testserver.AppSpec{Account: account, Bots: []string{"b1", "b2"}}).Token(t)
+	for name, tk := range map[string]string{"no scope": noScope, "some bots": someBots} {
+		resp, body := s.Do(t, http.MethodPost, "/api/public/erasures", testserver.Headers(tk, account), `{"userIds":["x"]}`)
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("%s: %d %s, want 403", name, resp.StatusCode, body)
+		}
+	}
+	if code, _ := erasureStatus(t, s, tok, account, "er-nope"); code != http.StatusNotFound {
+		t.Errorf("unknown request: %d, want 404", code)
+	}
+}
