@@ -36,7 +36,9 @@ func testErasure(t *testing.T, a, b *testserver.Server) {
 	tok := app.Token(t)
 	otherTok := a.CreateApp(t, testserver.AppSpec{Account: other}).Token(t)
 	now := time.Now().Add(-time.Hour)
-	ev := func(sid, user string, i int) string { return completedAt(sid, user, now.Add(time.Duration(i)*time.Second)) }
+	ev := func(sid, user string, i int) string {
+		return completedAt(sid, user, now.Add(time.Duration(i)*time.Second))
+	}
 	a.Ingest(t, tok, account, "b1", "["+ev("s1", eraseUser, 1)+","+ev("s2", eraseUser, 2)+","+ev("s3", keepUser, 3)+"]")
 	a.Ingest(t, tok, account, "b2", "["+ev("s4", eraseUser, 4)+"]")
 	a.Ingest(t, otherTok, other, "b1", "["+ev("o1", eraseUser, 5)+"]")

@@ -199,4 +199,3 @@ func waitErased(t *testing.T, s *testserver.Server, tok, account, id string) era
 	})
 	return a
 }
-
