@@ -189,15 +189,17 @@ func TestOpenAPIDocumentValid(t *testing.T) {
 		"/api/public/bot/{botId}/intentrealtimedata/summary": {"POST"},
 		"/api/public/bot/{botId}/sessionevents":              {"POST"},
 		"/api/public/bot/{botId}/intentrealtimedata/export":  {"POST"},
-		"/healthz":                      {"GET"},
-		"/readyz":                       {"GET"},
-		"/metrics":                      {"GET"},
-		"/api/openapi.yaml":             {"GET"},
-		"/":                             {"GET"},
-		"/ui/assets/{name}":             {"GET"},
-		"/ui/api/session":               {"GET", "POST", "DELETE"},
-		"/ui/api/bots/{botId}/sessions": {"GET"},
-		"/ui/api/bots/{botId}/stream":   {"GET"},
+		"/api/public/erasures":                               {"POST"},
+		"/api/public/erasures/{requestId}":                   {"GET"},
+		"/healthz":                                           {"GET"},
+		"/readyz":                                            {"GET"},
+		"/metrics":                                           {"GET"},
+		"/api/openapi.yaml":                                  {"GET"},
+		"/":                                                  {"GET"},
+		"/ui/assets/{name}":                                  {"GET"},
+		"/ui/api/session":                                    {"GET", "POST", "DELETE"},
+		"/ui/api/bots/{botId}/sessions":                      {"GET"},
+		"/ui/api/bots/{botId}/stream":                        {"GET"},
 	}
 	for path, methods := range want {
 		item := doc.Paths.Value(path)
@@ -366,6 +368,26 @@ func TestOpenAPIScenario(t *testing.T) {
 	a.stream(bot, acct, rw)
 	a.dashboard(bot, acct, rw)
 	a.driftIsCaught(readPath, hdr(rw, acct))
+	a.erasure(acct, s.CreateApp(t, testserver.AppSpec{Account: acct}), rw, other)
+}
+
+// erasure checks the erasure routes: a request and its status, and their errors. It erases a
+// user no session has, so that it changes nothing the other checks see.
+func (a *apiChecker) erasure(acct string, eraser, someBots, other testserver.CreatedApp) {
+	t := a.t
+	h := map[string]string{"auth": eraser.Token(t), "accountId": acct, "Content-Type": "application/json"}
+	_, body := a.do(apiCall{name: "erasure", method: "POST", path: "/api/public/erasures", headers: h, body: `{"userIds":["u-nobody"]}`, status: 202})
+	var req struct{ RequestID string }
+	if err := json.Unmarshal(body, &req); err != nil {
+		t.Fatal(err)
+	}
+	get := map[string]string{"auth": eraser.Token(t), "accountId": acct}
+	a.do(apiCall{name: "erasure status", method: "GET", path: "/api/public/erasures/" + req.RequestID, headers: get, status: 200})
+	a.do(apiCall{name: "erasure empty", method: "POST", path: "/api/public/erasures", headers: h, body: `{"userIds":[]}`, status: 400, docRejects: true})
+	a.do(apiCall{name: "erasure unknown field", method: "POST", path: "/api/public/erasures", headers: h, body: `{"users":["x"]}`, status: 400, docRejects: true})
+	a.do(apiCall{name: "erasure no token", method: "POST", path: "/api/public/erasures", headers: map[string]string{"accountId": acct, "Content-Type": "application/json"}, body: `{"userIds":["x"]}`, status: 401})
+	a.do(apiCall{name: "erasure some bots", method: "POST", path: "/api/public/erasures", headers: map[string]string{"auth": someBots.Token(t), "accountId": acct, "Content-Type": "application/json"}, body: `{"userIds":["x"]}`, status: 403})
+	a.do(apiCall{name: "erasure of another account", method: "GET", path: "/api/public/erasures/" + req.RequestID, headers: map[string]string{"auth": other.Token(t), "accountId": "acct-other"}, status: 404})
 }
 
 // summary checks the summary route: its answer over the sessions ingested above, every form of

@@ -67,6 +67,8 @@ func (h *handlers) handleIngest(w http.ResponseWriter, r *http.Request) {
 	}
 	h.Metrics.Events.WithLabelValues("accepted", "http").Add(float64(res.Accepted))
 	h.Metrics.Events.WithLabelValues("duplicate", "http").Add(float64(res.Duplicates))
-	h.Metrics.Events.WithLabelValues("expired", "http").Add(float64(res.Expired))
+	if res.Expired > 0 {
+		h.Metrics.Events.WithLabelValues("expired", "http").Add(float64(res.Expired))
+	}
 	writeJSON(w, http.StatusOK, ingestResponse{Accepted: res.Accepted, Duplicates: res.Duplicates, Expired: res.Expired})
 }

@@ -86,7 +86,7 @@ func New() *Metrics {
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 		}, []string{"route"}),
 		Events: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "intentrt_ingest_events_total", Help: "Ingested events by outcome (accepted, duplicate, rejected) and source (http, nats).",
+			Name: "intentrt_ingest_events_total", Help: "Ingested events by outcome (accepted, duplicate, expired, rejected) and source (http, nats).",
 		}, []string{"outcome", "source"}),
 		CommitBatches: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "intentrt_commit_requests", Help: "Ingest requests carried by one group commit.",
