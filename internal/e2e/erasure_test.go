@@ -128,3 +128,29 @@ func checkErasureRefusals(t *testing.T, s *testserver.Server, account, tok strin
 		t.Errorf("unknown request: %d, want 404", code)
 	}
 }
+
+// TestErasureUnderPolicy: under a hash policy the requested ids are pseudonymised as the stored
+// ones were, so the raw id finds them; under drop nothing holds an id and nothing is erased.
+func TestErasureUnderPolicy(t *testing.T) {
+	s := testserver.Start(t)
+	const hashed, dropped, bot = "acct-erase-hash", "acct-erase-drop", "st-erase-policy"
+	s.CLI(t, "accounts", "set", "--account", hashed, "--user-id", "hash")
+	s.CLI(t, "accounts", "set", "--account", dropped, "--user-id", "drop")
+	end := time.Now().Add(-time.Hour)
+	for _, acct := range []string{hashed, dropped} {
+		tok := s.CreateApp(t, testserver.AppSpec{Account: acct}).Token(t)
+		s.Ingest(t, tok, acct, bot, "["+completedAt("p1", eraseUser, end)+","+completedAt("p2", keepUser, end)+"]")
+		got := waitErased(t, s, tok, acct, requestErasure(t, s, tok, acct, eraseUser))
+		ids := readIDs(t, s, tok, acct, bot)
+		switch acct {
+		case hashed:
+			if got.SessionsErased != 1 || !slices.Equal(ids, []string{"p2"}) {
+				t.Fatalf("hash: erased %d, left %v; want p1 erased", got.SessionsErased, ids)
+			}
+		case dropped:
+			if got.SessionsErased != 0 || len(ids) != 2 {
+				t.Fatalf("drop: erased %d, left %v; want nothing matched", got.SessionsErased, ids)
+			}
+		}
+	}
+}
