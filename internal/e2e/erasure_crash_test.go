@@ -42,36 +42,13 @@ func TestErasureSurvivesKill(t *testing.T) {
 	h := map[string]string{"auth": tok, "accountId": account}
 	srv := startIntentrt(t, bin, db, dir)
 	end := time.Now().Add(-time.Hour)
-	for i := 0; i < sessions+keep; i += 1000 {
-		var evs []string
-		for j := i; j < min(i+1000, sessions+keep); j++ {
-			user := eraseUser
-			if j >= sessions {
-				user = keepUser
-			}
-			evs = append(evs, completedAt(fmt.Sprintf("k%d", j), user, end.Add(time.Duration(j)*time.Millisecond)))
-		}
-		if code, body := call(t, srv.url, http.MethodPost, ingestPath(bot), h, "["+strings.Join(evs, ",")+"]"); code != http.StatusOK {
-			t.Fatalf("ingest: %d %s", code, body)
-		}
-	}
+	ingestMany(t, srv.url, h, bot, sessions, keep, end)
 	code, body := call(t, srv.url, http.MethodPost, "/api/public/erasures", h, `{"userIds":["`+eraseUser+`"]}`)
 	var req erasureAnswer
 	if code != http.StatusAccepted || json.Unmarshal([]byte(body), &req) != nil {
 		t.Fatalf("erasure: %d %s", code, body)
 	}
-	// Kill it once the request has erased some but not all.
-	var seen erasureAnswer
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		_, body := call(t, srv.url, http.MethodGet, "/api/public/erasures/"+req.RequestID, h, "")
-		_ = json.Unmarshal([]byte(body), &seen)
-		if seen.Status == "done" {
-			t.Fatalf("the request was done before the kill: %s", body)
-		}
-		if seen.Status == "running" && seen.SessionsErased > 0 || time.Now().After(deadline) {
-			break
-		}
-	}
+	seen := waitRunning(t, srv.url, h, req.RequestID)
 	if err := srv.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -107,6 +84,40 @@ func TestErasureSurvivesKill(t *testing.T) {
 	}
 	if strings.Contains(srv.logs(), eraseUser) {
 		t.Fatal("a user id in the log")
+	}
+}
+
+// ingestMany stores n sessions of eraseUser and then keep of keepUser, 1 000 a request.
+func ingestMany(t *testing.T, url string, h map[string]string, bot string, n, keep int, end time.Time) {
+	t.Helper()
+	for i := 0; i < n+keep; i += 1000 {
+		var evs []string
+		for j := i; j < min(i+1000, n+keep); j++ {
+			user := eraseUser
+			if j >= n {
+				user = keepUser
+			}
+			evs = append(evs, completedAt(fmt.Sprintf("k%d", j), user, end.Add(time.Duration(j)*time.Millisecond)))
+		}
+		if code, body := call(t, url, http.MethodPost, ingestPath(bot), h, "["+strings.Join(evs, ",")+"]"); code != http.StatusOK {
+			t.Fatalf("ingest: %d %s", code, body)
+		}
+	}
+}
+
+// waitRunning polls the request until it has erased some sessions but is not done.
+func waitRunning(t *testing.T, url string, h map[string]string, id string) erasureAnswer {
+	t.Helper()
+	var seen erasureAnswer
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		_, body := call(t, url, http.MethodGet, "/api/public/erasures/"+id, h, "")
+		_ = json.Unmarshal([]byte(body), &seen)
+		if seen.Status == "done" {
+			t.Fatalf("the request was done before the kill: %s", body)
+		}
+		if seen.Status == "running" && seen.SessionsErased > 0 || time.Now().After(deadline) {
+			return seen
+		}
 	}
 }
 

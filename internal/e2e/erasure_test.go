@@ -59,24 +59,7 @@ func testErasure(t *testing.T, a, b *testserver.Server) {
 	if code, _ := erasureStatus(t, a, otherTok, other, id); code != http.StatusNotFound {
 		t.Fatalf("another account's request: %d, want 404", code)
 	}
-	// Every way of reading, on the other node.
-	if ids := readIDs(t, b, tok, account, "b1"); !slices.Equal(ids, []string{"s3"}) {
-		t.Fatalf("read b1 after erasure: %v", ids)
-	}
-	if ids := readIDs(t, b, tok, account, "b2"); len(ids) != 0 {
-		t.Fatalf("read b2 after erasure: %v", ids)
-	}
-	sum := summaryOf(t, b, tok, account, "b1")
-	if sum.Totals.Sessions != 1 {
-		t.Fatalf("summary of b1 after erasure counts %d sessions, want 1", sum.Totals.Sessions)
-	}
-	if ids := replayIDs(t, b, tok, account, "b1"); !slices.Equal(ids, []string{"s3"}) {
-		t.Fatalf("stream replay of b1 after erasure: %v", ids)
-	}
-	env := apiEnv{s: b, app: app, account: account}
-	if out := string(mustExport(t, env, "b1", "application/x-ndjson", `{}`)); strings.Contains(out, eraseUser) || !strings.Contains(out, keepUser) {
-		t.Fatalf("export after erasure: %s", out)
-	}
+	checkErasedEverywhere(t, b, apiEnv{s: b, app: app, account: account})
 	// Another account's user of the same id is not touched.
 	if ids := readIDs(t, b, otherTok, other, "b1"); !slices.Equal(ids, []string{"o1"}) {
 		t.Fatalf("the other account after erasure: %v", ids)
@@ -96,6 +79,28 @@ func testErasure(t *testing.T, a, b *testserver.Server) {
 	}
 	if !strings.Contains(a.Stderr.String()+b.Stderr.String(), "outcome=done") {
 		t.Errorf("no erasure outcome in the logs")
+	}
+}
+
+// checkErasedEverywhere: read, summary, stream replay and export of the account on s show
+// only keepUser's session s3.
+func checkErasedEverywhere(t *testing.T, s *testserver.Server, env apiEnv) {
+	t.Helper()
+	tok, account := env.app.Token(t), env.account
+	if ids := readIDs(t, s, tok, account, "b1"); !slices.Equal(ids, []string{"s3"}) {
+		t.Fatalf("read b1 after erasure: %v", ids)
+	}
+	if ids := readIDs(t, s, tok, account, "b2"); len(ids) != 0 {
+		t.Fatalf("read b2 after erasure: %v", ids)
+	}
+	if sum := summaryOf(t, s, tok, account, "b1"); sum.Totals.Sessions != 1 {
+		t.Fatalf("summary of b1 after erasure counts %d sessions, want 1", sum.Totals.Sessions)
+	}
+	if ids := replayIDs(t, s, tok, account, "b1"); !slices.Equal(ids, []string{"s3"}) {
+		t.Fatalf("stream replay of b1 after erasure: %v", ids)
+	}
+	if out := string(mustExport(t, env, "b1", "application/x-ndjson", `{}`)); strings.Contains(out, eraseUser) || !strings.Contains(out, keepUser) {
+		t.Fatalf("export after erasure: %s", out)
 	}
 }
 

@@ -180,13 +180,12 @@ func checkSeenKeys(t *testing.T, s store.Store, account, bot string, perSession 
 	}
 }
 
-// testEraseMatchesBruteForce erases two users from an account with two bots, in small steps
-// with a stop and restart in between, and checks that exactly their sessions went from every
-// bot (summaries equal the brute force over the others), that another account's user of the
-// same id stays, that the request counts and forgets the ids, and that the keys of their
-// events stay known (a retry is a duplicate, never brought back).
+// testEraseMatchesBruteForce erases two users from an account with two bots, in small steps,
+// and checks that exactly their sessions went from every bot (summaries equal the brute force
+// over the others), that another account's user of the same id stays, that the request counts
+// and forgets the ids, and that the keys of their events stay known (a retry is a duplicate,
+// never brought back).
 func testEraseMatchesBruteForce(t *testing.T, s store.Store) {
-	ctx := context.Background()
 	span := 3 * 24 * time.Hour
 	rng := rand.New(rand.NewPCG(7, 12))
 	users := []string{"u-0", "u-1", "u-2", "u-3"}
@@ -205,49 +204,8 @@ func testEraseMatchesBruteForce(t *testing.T, s store.Store) {
 	}
 	others := ingestHistoriesOf(t, s, rng, "other", "b1", analyticstest.RandomHistories(rng, 20, summaryNow, span), userOf)
 
-	e := store.Erasure{RequestID: "er-test", Account: "acc", App: "app", UserIDs: []string{"u-1", "u-3"}, UserCount: 2,
-		Status: store.ErasurePending, RequestedAt: summaryNow}
-	if err := s.CreateErasure(ctx, e); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.CreateErasure(ctx, e); err == nil {
-		t.Fatal("a second request with the same id was stored")
-	}
-	if open, err := s.OpenErasures(ctx); err != nil || len(open) != 1 || open[0].RequestID != "er-test" {
-		t.Fatalf("open erasures: %+v, %v", open, err)
-	}
-	if _, err := s.Erasure(ctx, "other", "er-test"); err != store.ErrNotFound {
-		t.Fatalf("another account's request: %v, want ErrNotFound", err)
-	}
-	var steps, removed int
-	for {
-		r, done, err := s.EraseStep(ctx, "er-test", 5, summaryNow.Add(time.Minute))
-		if err != nil {
-			t.Fatal(err)
-		}
-		steps++
-		removed += r.Sessions
-		if done {
-			break
-		}
-		if got, _ := s.Erasure(ctx, "acc", "er-test"); got.Status != store.ErasureRunning || got.SessionsErased != int64(removed) {
-			t.Fatalf("after a step: %+v, want running with %d erased", got, removed)
-		}
-	}
-	got, err := s.Erasure(ctx, "acc", "er-test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.Status != store.ErasureDone || got.SessionsErased != int64(removed) || len(got.UserIDs) != 0 || got.UserCount != 2 ||
-		!got.CompletedAt.Equal(summaryNow.Add(time.Minute)) {
-		t.Fatalf("done request: %+v (removed %d)", got, removed)
-	}
-	if _, done, err := s.EraseStep(ctx, "er-test", 5, summaryNow); err != nil || !done {
-		t.Fatalf("a step of a done request: %v %v", done, err)
-	}
-	if open, _ := s.OpenErasures(ctx); len(open) != 0 {
-		t.Fatalf("open erasures after done: %+v", open)
-	}
+	removed, steps := eraseInSteps(t, s, store.Erasure{RequestID: "er-test", Account: "acc", App: "app",
+		UserIDs: []string{"u-1", "u-3"}, UserCount: 2, Status: store.ErasurePending, RequestedAt: summaryNow})
 	want := 0
 	for _, bot := range bots {
 		var keep []session.State
@@ -273,5 +231,62 @@ func testEraseMatchesBruteForce(t *testing.T, s store.Store) {
 			}
 			break
 		}
+	}
+}
+
+// eraseInSteps records e and runs it to the end, 5 sessions a step, checking the request's
+// state after each; it returns the sessions removed and the steps taken.
+func eraseInSteps(t *testing.T, s store.Store, e store.Erasure) (removed, steps int) {
+	t.Helper()
+	ctx := context.Background()
+	if err := s.CreateErasure(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateErasure(ctx, e); err == nil {
+		t.Fatal("a second request with the same id was stored")
+	}
+	if open, err := s.OpenErasures(ctx); err != nil || len(open) != 1 || open[0].RequestID != e.RequestID {
+		t.Fatalf("open erasures: %+v, %v", open, err)
+	}
+	if _, err := s.Erasure(ctx, "other", e.RequestID); err != store.ErrNotFound {
+		t.Fatalf("another account's request: %v, want ErrNotFound", err)
+	}
+	doneAt := summaryNow.Add(time.Minute)
+	for {
+		r, done, err := s.EraseStep(ctx, e.RequestID, 5, doneAt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		steps++
+		removed += r.Sessions
+		if done {
+			break
+		}
+		if got, _ := s.Erasure(ctx, e.Account, e.RequestID); got.Status != store.ErasureRunning || got.SessionsErased != int64(removed) {
+			t.Fatalf("after a step: %+v, want running with %d erased", got, removed)
+		}
+	}
+	checkDone(t, s, e, removed, doneAt)
+	return removed, steps
+}
+
+// checkDone: the request is done with removed sessions counted and its ids forgotten, further
+// steps do nothing, and it is no longer open.
+func checkDone(t *testing.T, s store.Store, e store.Erasure, removed int, doneAt time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	got, err := s.Erasure(ctx, e.Account, e.RequestID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != store.ErasureDone || got.SessionsErased != int64(removed) || len(got.UserIDs) != 0 ||
+		got.UserCount != e.UserCount || !got.CompletedAt.Equal(doneAt) {
+		t.Fatalf("done request: %+v (removed %d)", got, removed)
+	}
+	if _, done, err := s.EraseStep(ctx, e.RequestID, 5, summaryNow); err != nil || !done {
+		t.Fatalf("a step of a done request: %v %v", done, err)
+	}
+	if open, _ := s.OpenErasures(ctx); len(open) != 0 {
+		t.Fatalf("open erasures after done: %+v", open)
 	}
 }
