@@ -100,7 +100,9 @@ func TestAggregatesBuiltOnUpgrade(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer conn.Close(ctx)
-		for _, q := range []string{`DROP TABLE aggregates, accounts, pseudonym_key`, `DROP INDEX sessions_in_progress`,
+		for _, q := range []string{`DROP TABLE aggregates, accounts, pseudonym_key, erasures`, `DROP INDEX sessions_in_progress`,
+			`DROP INDEX sessions_expiry, sessions_user, events_seen_expiry`,
+			`ALTER TABLE sessions DROP COLUMN last_ns`, `ALTER TABLE events_seen DROP COLUMN at_ns`,
 			`DELETE FROM schema_migrations WHERE version >= 3`} {
 			if _, err := conn.Exec(ctx, q); err != nil {
 				t.Fatal(q, err)

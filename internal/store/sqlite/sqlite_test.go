@@ -50,7 +50,8 @@ func TestAggregatesBuiltOnUpgrade(t *testing.T) {
 		}
 		defer raw.Close()
 		for _, q := range []string{`DROP TABLE aggregates`, `DROP INDEX sessions_in_progress`,
-			`DROP TABLE accounts`, `DROP TABLE pseudonym_key`, `DELETE FROM schema_migrations WHERE version >= 2`} {
+			`DROP TABLE accounts`, `DROP TABLE pseudonym_key`, `DROP TABLE erasures`, `DROP INDEX sessions_expiry`, `DROP INDEX sessions_user`, `DROP INDEX events_seen_expiry`,
+			`ALTER TABLE sessions DROP COLUMN last_ns`, `ALTER TABLE events_seen DROP COLUMN at_ns`, `DELETE FROM schema_migrations WHERE version >= 2`} {
 			if _, err := raw.ExecContext(ctx, q); err != nil {
 				t.Fatal(q, err)
 			}
