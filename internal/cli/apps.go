@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/intentrt/intentrt/internal/auth"
@@ -120,6 +121,11 @@ func runAppsCreate(ctx context.Context, args []string, getenv Env, stdout, stder
 	}
 	if len(sc) == 0 {
 		return &usageError{`apps create: give at least one --scope ("SmartAssist Analytics", "Session Ingest", "Data Erasure")`}
+	}
+	if slices.Contains(sc, auth.ScopeErasure) && !f.allBots {
+		// An erasure removes the users from every bot of the account: an app limited to some
+		// bots would be refused every request.
+		return &usageError{`apps create: --scope "Data Erasure" needs --all-bots`}
 	}
 	app, err := auth.NewApp(f.account, f.bots, f.allBots, sc, f.enforceJTI, time.Now())
 	if err != nil {

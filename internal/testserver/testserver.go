@@ -180,6 +180,9 @@ func CreateAppDB(t testing.TB, db string, spec AppSpec) CreatedApp {
 	scopes := spec.Scopes
 	if len(scopes) == 0 {
 		scopes = auth.Scopes
+		if len(spec.Bots) > 0 { // "Data Erasure" needs every bot
+			scopes = []auth.Scope{auth.ScopeAnalytics, auth.ScopeIngest}
+		}
 	}
 	for _, sc := range scopes {
 		args = append(args, "--scope", string(sc))
