@@ -1,0 +1,273 @@
+package webhook
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"net/http"
+	"time"
+)
+
+// page is how many changes a worker reads from the feed at once.
+const page = 200
+
+// saveEvery is how often a worker that is delivering successfully saves its cursor. Saving
+// once per message would put a write per delivery per webhook on the store ingest also writes
+// to; after a crash at most this much is delivered again, which at-least-once allows.
+const saveEvery = 250 * time.Millisecond
+
+// worker delivers one webhook's messages in cursor order.
+type worker struct {
+	d      *Dispatcher
+	hook   Webhook
+	p      Progress
+	key    []byte
+	client *http.Client
+	wake   chan struct{}
+
+	queue    []Message
+	seenAt   time.Time // when the messages in queue were read from the feed
+	through  int64     // the cursor the feed was read up to; Cursor moves there once queue is empty
+	saved    Progress  // what storage holds
+	lastSave time.Time
+	lastPend time.Time
+}
+
+func newWorker(d *Dispatcher, h Webhook) (*worker, error) {
+	key, err := SecretKey(h.Secret)
+	if err != nil {
+		return nil, err
+	}
+	return &worker{d: d, hook: h, p: h.Progress, saved: h.Progress, key: key,
+		client: NewClient(d.o.AllowPrivate, d.o.Resolver), wake: make(chan struct{}, 1), through: h.Progress.Cursor}, nil
+}
+
+func (w *worker) kick() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// run delivers until ctx ends or its progress turns out stale, then saves what it delivered.
+func (w *worker) run(ctx context.Context) {
+	defer w.client.CloseIdleConnections()
+	defer w.finalSave()
+	for ctx.Err() == nil {
+		if len(w.queue) == 0 {
+			if w.through > w.p.Cursor {
+				w.p.Cursor = w.through
+			}
+			if w.maybeSave(ctx, false) != nil {
+				return
+			}
+			ok, err := w.fill(ctx)
+			if err != nil && ctx.Err() == nil {
+				w.d.o.Log.Warn("webhooks: read the change feed", "webhook", w.hook.ID, "err", err)
+			}
+			if !ok {
+				w.report(ctx)
+				w.sleep(ctx, w.d.o.Poll, true)
+				continue
+			}
+		}
+		if wait := time.Until(w.p.NextAttempt); wait > 0 {
+			w.report(ctx)
+			w.sleep(ctx, wait, false)
+			continue
+		}
+		if err := w.deliverHead(ctx); err != nil {
+			return
+		}
+		w.report(ctx)
+	}
+}
+
+// fill reads the next page of the webhook's changes into the queue. It returns false when there
+// is nothing to deliver.
+func (w *worker) fill(ctx context.Context) (bool, error) {
+	st := w.d.o.Store
+	head, err := st.Head(ctx)
+	if err != nil || head <= w.p.Cursor {
+		return false, err
+	}
+	changes, err := st.WebhookChanges(ctx, w.hook.Account, w.hook.Bot, w.p.Cursor, head, page)
+	if err != nil {
+		return false, err
+	}
+	w.through = head
+	if len(changes) == page {
+		w.through = changes[len(changes)-1].Seq
+	}
+	for _, ch := range changes {
+		if w.hook.Wants(Event(ch.Kind)) {
+			w.queue = append(w.queue, SessionMessage(w.hook.ID, ch))
+		}
+	}
+	w.seenAt = time.Now()
+	if len(w.queue) == 0 {
+		w.p.Cursor = w.through // nothing this webhook subscribes to: move past it
+		return false, nil
+	}
+	return true, nil
+}
+
+// deliverHead attempts the first queued message. It returns an error only when the worker must
+// stop (its progress is stale).
+func (w *worker) deliverHead(ctx context.Context) error {
+	m := w.queue[0]
+	err := w.attempt(ctx, m)
+	if ctx.Err() != nil {
+		return nil // shutting down: not the receiver's failure; the loop ends
+	}
+	obs := w.d.o.Observer
+	if err == nil {
+		if obs.Delivery != nil {
+			obs.Delivery(w.hook.ID, "delivered", 1)
+		}
+		if obs.Latency != nil {
+			obs.Latency(time.Since(w.seenAt))
+		}
+		w.queue = w.queue[1:]
+		w.p.Cursor = m.Cursor
+		w.p.Attempts, w.p.NextAttempt, w.p.MarkAt, w.p.MarkHead = 0, time.Time{}, time.Time{}, 0
+		return w.maybeSave(ctx, false)
+	}
+	if obs.Delivery != nil {
+		obs.Delivery(w.hook.ID, "failed", 1)
+	}
+	return w.failed(ctx, err)
+}
+
+// failed schedules the next attempt with exponential backoff and jitter, and once the receiver
+// has failed for DeadAfter, dead-letters what has waited at least that long.
+func (w *worker) failed(ctx context.Context, err error) error {
+	now := time.Now()
+	w.p.Attempts++
+	w.p.LastError, w.p.LastErrorAt = err.Error(), now
+	if w.p.MarkAt.IsZero() {
+		// Everything read so far was committed before now.
+		w.p.MarkAt, w.p.MarkHead = now, w.through
+	} else if now.Sub(w.p.MarkAt) >= w.d.o.DeadAfter {
+		return w.deadLetter(ctx, now)
+	}
+	w.p.NextAttempt = now.Add(backoff(w.p.Attempts, w.d.o.RetryBase, w.d.o.MaxBackoff))
+	return w.maybeSave(ctx, true)
+}
+
+// deadLetter gives up on the changes up to MarkHead: each was committed before MarkAt, so it
+// has waited at least DeadAfter, during which the receiver was retried and kept failing.
+// Later changes get their own DeadAfter, counted from now.
+func (w *worker) deadLetter(ctx context.Context, now time.Time) error {
+	st := w.d.o.Store
+	dl := DeadLetter{After: w.p.Cursor, Through: w.p.MarkHead, At: now, Error: w.p.LastError}
+	n, err := st.CountWebhookChanges(ctx, w.hook.Account, w.hook.Bot, dl.After, dl.Through)
+	if err != nil {
+		w.p.NextAttempt = now.Add(w.d.o.RetryBase)
+		return nil // try again at the next failure
+	}
+	dl.Count = n
+	next := w.p
+	next.Cursor = dl.Through
+	next.DeadLettered += n
+	next.Attempts, next.NextAttempt = 0, time.Time{}
+	next.MarkAt, next.MarkHead = now, max(w.through, dl.Through)
+	if err := st.DeadLetterWebhook(ctx, w.hook.ID, dl, next); err != nil {
+		if errors.Is(err, ErrStale) {
+			return err
+		}
+		w.p.NextAttempt = now.Add(w.d.o.RetryBase)
+		return nil
+	}
+	w.p, w.saved, w.lastSave = next, next, now
+	for len(w.queue) > 0 && w.queue[0].Cursor <= dl.Through {
+		w.queue = w.queue[1:]
+	}
+	if w.through < next.Cursor {
+		w.through = next.Cursor
+	}
+	w.d.o.Log.Warn("webhooks: deliveries dead-lettered", "webhook", w.hook.ID, "count", n, "after", dl.After, "through", dl.Through)
+	if obs := w.d.o.Observer; obs.Delivery != nil {
+		obs.Delivery(w.hook.ID, "dead_lettered", n)
+	}
+	return nil
+}
+
+// backoff is the delay before attempt n+1: base doubling per attempt up to ceil, then a random
+// point in its upper half, so that receivers coming back are not hit by every sender at once.
+func backoff(n int, base, ceil time.Duration) time.Duration {
+	d := base
+	for i := 1; i < n && d < ceil; i++ {
+		d *= 2
+	}
+	d = min(d, ceil)
+	return d/2 + rand.N(d/2+1)
+}
+
+// maybeSave stores the progress if it changed and either force is set or saveEvery has passed.
+func (w *worker) maybeSave(ctx context.Context, force bool) error {
+	if w.p == w.saved || (!force && time.Since(w.lastSave) < saveEvery) {
+		return nil
+	}
+	if err := w.d.o.Store.SaveWebhookProgress(ctx, w.hook.ID, w.p); err != nil {
+		if errors.Is(err, ErrStale) {
+			return err
+		}
+		if ctx.Err() == nil {
+			w.d.o.Log.Warn("webhooks: save progress", "webhook", w.hook.ID, "err", err)
+		}
+		return nil
+	}
+	w.saved, w.lastSave = w.p, time.Now()
+	return nil
+}
+
+// finalSave stores what was delivered before the worker ends, on a deadline of its own: the
+// worker's context has ended.
+func (w *worker) finalSave() {
+	if w.p == w.saved {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := w.d.o.Store.SaveWebhookProgress(ctx, w.hook.ID, w.p); err != nil && !errors.Is(err, ErrStale) {
+		w.d.o.Log.Warn("webhooks: save progress", "webhook", w.hook.ID, "err", err)
+	}
+}
+
+// sleep waits d, or less if kicked and kickable, or until ctx ends.
+func (w *worker) sleep(ctx context.Context, d time.Duration, kickable bool) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	var wake <-chan struct{}
+	if kickable {
+		wake = w.wake
+	}
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	case <-wake:
+	}
+}
+
+// report hands the pending count and the oldest's age to the observer, at most once a second.
+func (w *worker) report(ctx context.Context) {
+	obs := w.d.o.Observer
+	if obs.Pending == nil || time.Since(w.lastPend) < time.Second {
+		return
+	}
+	w.lastPend = time.Now()
+	head, err := w.d.o.Store.Head(ctx)
+	if err != nil {
+		return
+	}
+	n, err := w.d.o.Store.CountWebhookChanges(ctx, w.hook.Account, w.hook.Bot, w.p.Cursor, head)
+	if err != nil {
+		return
+	}
+	var age time.Duration
+	if len(w.queue) > 0 {
+		age = time.Since(w.seenAt)
+	}
+	obs.Pending(w.hook.ID, n, age)
+}
