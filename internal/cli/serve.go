@@ -37,6 +37,7 @@ type serveConfig struct {
 	shutdownTimeout time.Duration
 	readCache       bool
 	nats            natsConfig
+	webhooks        webhooksConfig
 }
 
 // serveFlags holds the flags of serve that are checked and converted after parsing.
@@ -59,6 +60,7 @@ func defineServe(fs *flag.FlagSet, c *serveConfig) *serveFlags {
 	fs.StringVar(&f.level, "log-level", "info", "log level: debug, info, warn, error")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long SIGTERM waits for requests in flight")
 	natsFlags(fs, &c.nats)
+	webhooksFlags(fs, &c.webhooks)
 	fs.BoolVar(&c.readCache, "read-cache", true, "serve repeated unfiltered reads of a bot from memory until a commit changes it; SQLite only (--read-cache=false turns it off)")
 	fs.DurationVar(&c.logFlush, "log-flush", 100*time.Millisecond, "write request log lines out every interval instead of one write per line; warnings and errors at once; 0 writes every line at once")
 	return &f
@@ -87,6 +89,9 @@ func (c *serveConfig) check(level string, overrides []string) error {
 	}
 	if c.rateLimit < 0 || c.maxBody <= 0 || c.maxEvents <= 0 {
 		return &usageError{"serve: --rate-limit must be ≥ 0, --max-body and --max-events > 0"}
+	}
+	if err := c.webhooks.check(); err != nil {
+		return err
 	}
 	c.rateOverrides = map[string]int{}
 	for _, o := range overrides {
@@ -161,9 +166,10 @@ func buildServer(ctx context.Context, c serveConfig, log *slog.Logger, stdout io
 	m := metrics.New()
 	broker := live.NewBroker()
 	m.SetStreamSubscribers(broker.Subscribers)
-	var publisher ingest.Publisher = broker
-	if db.Changes != nil { // shared by several nodes: feed the broker from storage
-		if publisher, err = startFeed(feedCtx, db, db.Changes, broker, log); err != nil {
+	hooks := newDispatcher(c.webhooks, db, m, log)
+	var publisher ingest.Publisher = publishers{broker, hooks}
+	if db.Changes != nil { // shared by several nodes: feed the broker (and wake webhooks) from storage
+		if publisher, err = startFeed(feedCtx, db, db.Changes, publishers{broker, hooks}, log); err != nil {
 			return nil, err
 		}
 	}
@@ -212,7 +218,7 @@ func buildServer(ctx context.Context, c serveConfig, log *slog.Logger, stdout io
 	s.base = "http://" + ln.Addr().String()
 	log.Info("listening", "addr", ln.Addr().String(), "db", redactDSN(c.dsn))
 
-	s.workers = serveWorkers(c, db, committer, m, s.base, stdout, log)
+	s.workers = serveWorkers(c, db, committer, hooks, m, s.base, stdout, log)
 	return s, nil
 }
 

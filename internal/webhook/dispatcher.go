@@ -21,6 +21,7 @@ type Options struct {
 	// AllowPrivate lifts the guard against non-public addresses (serve --webhooks-allow-private).
 	AllowPrivate bool
 	Resolver     *net.Resolver // nil: the system's
+	Timeout      time.Duration // one attempt's bound: 10 s
 	RetryBase    time.Duration // first retry delay: 1 s, doubling each attempt
 	MaxBackoff   time.Duration // longest retry delay: 10 min
 	DeadAfter    time.Duration // a receiver failing this long has its oldest deliveries dead-lettered: 24 h
@@ -50,6 +51,7 @@ func (o *Options) defaults() {
 			*d = v
 		}
 	}
+	def(&o.Timeout, Timeout)
 	def(&o.RetryBase, time.Second)
 	def(&o.MaxBackoff, 10*time.Minute)
 	def(&o.DeadAfter, 24*time.Hour)

@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// Timeout bounds one delivery attempt: connecting, sending, and reading the response.
+// Timeout bounds one delivery attempt by default: connecting, sending, and reading the response.
 const Timeout = 10 * time.Second
 
 // maxResponse is how much of a receiver's response body is read (and then discarded, but for
@@ -68,12 +68,16 @@ func controlPublic(_, address string, _ syscall.RawConn) error {
 	return nil
 }
 
-// NewClient returns the HTTP client of one webhook: its own connections, the attempt timeout,
+// NewClient returns the HTTP client of one webhook: its own connections, the attempt timeout
+// (Timeout when zero),
 // no redirects followed (a 3xx is a failed attempt: the receiver must be configured with its
 // final URL), no proxy from the environment (the check must see the receiver's address), and
 // unless allowPrivate, connections only to public addresses. resolver may be nil.
-func NewClient(allowPrivate bool, resolver *net.Resolver) *http.Client {
-	d := &net.Dialer{Timeout: Timeout, KeepAlive: 30 * time.Second, Resolver: resolver}
+func NewClient(allowPrivate bool, resolver *net.Resolver, timeout time.Duration) *http.Client {
+	if timeout <= 0 {
+		timeout = Timeout
+	}
+	d := &net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second, Resolver: resolver}
 	if !allowPrivate {
 		d.Control = controlPublic
 	}
@@ -90,7 +94,7 @@ func NewClient(allowPrivate bool, resolver *net.Resolver) *http.Client {
 	}
 	return &http.Client{
 		Transport: tr,
-		Timeout:   Timeout,
+		Timeout:   timeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		},

@@ -41,7 +41,7 @@ func (w *worker) attempt(ctx context.Context, m Message) error {
 			err = ue.Err
 		}
 		if errors.Is(err, context.DeadlineExceeded) || (ue != nil && ue.Timeout()) {
-			return fmt.Errorf("timeout after %s", Timeout)
+			return fmt.Errorf("timeout after %s", w.d.o.Timeout)
 		}
 		return err
 	}

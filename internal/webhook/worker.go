@@ -39,7 +39,7 @@ func newWorker(d *Dispatcher, h Webhook) (*worker, error) {
 		return nil, err
 	}
 	return &worker{d: d, hook: h, p: h.Progress, saved: h.Progress, key: key,
-		client: NewClient(d.o.AllowPrivate, d.o.Resolver), wake: make(chan struct{}, 1), through: h.Progress.Cursor}, nil
+		client: NewClient(d.o.AllowPrivate, d.o.Resolver, d.o.Timeout), wake: make(chan struct{}, 1), through: h.Progress.Cursor}, nil
 }
 
 func (w *worker) kick() {
