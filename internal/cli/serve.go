@@ -20,6 +20,7 @@ import (
 	"github.com/intentrt/intentrt/internal/metrics"
 	"github.com/intentrt/intentrt/internal/ratelimit"
 	"github.com/intentrt/intentrt/internal/session"
+	"github.com/intentrt/intentrt/internal/webhook"
 )
 
 // serveConfig is everything "serve" is configured with.
@@ -166,7 +167,8 @@ func buildServer(ctx context.Context, c serveConfig, log *slog.Logger, stdout io
 	m := metrics.New()
 	broker := live.NewBroker()
 	m.SetStreamSubscribers(broker.Subscribers)
-	hooks := newDispatcher(c.webhooks, db, m, log)
+	pressure := &webhook.Pressure{}
+	hooks := newDispatcher(c.webhooks, db, m, pressure, log)
 	var publisher ingest.Publisher = publishers{broker, hooks}
 	if db.Changes != nil { // shared by several nodes: feed the broker (and wake webhooks) from storage
 		if publisher, err = startFeed(feedCtx, db, db.Changes, publishers{broker, hooks}, log); err != nil {
@@ -179,7 +181,10 @@ func buildServer(ctx context.Context, c serveConfig, log *slog.Logger, stdout io
 		readCache = httpapi.NewReadCache(10_000)
 		publisher = publishers{readCache, publisher}
 	}
-	committer := ingest.NewCommitter(db, ingest.Options{Publisher: publisher, Observer: ingest.Observer{Commit: m.ObserveCommit, Visible: m.ObserveVisible}})
+	committer := ingest.NewCommitter(db, ingest.Options{Publisher: publisher, Observer: ingest.Observer{Commit: func(batches, events int, took time.Duration, err error) {
+		m.ObserveCommit(batches, events, took, err)
+		pressure.ObserveCommit(took)
+	}, Visible: m.ObserveVisible}})
 	s.committer = committer
 	// Every handler and worker has returned by then: commit whatever is still queued.
 	s.onClose("committer", committer.Close)

@@ -34,10 +34,10 @@ func (c webhooksConfig) check() error {
 }
 
 // newDispatcher builds the webhook dispatcher of a server; a worker runs it.
-func newDispatcher(c webhooksConfig, db *backend, m *metrics.Metrics, log *slog.Logger) *webhook.Dispatcher {
+func newDispatcher(c webhooksConfig, db *backend, m *metrics.Metrics, p *webhook.Pressure, log *slog.Logger) *webhook.Dispatcher {
 	return webhook.NewDispatcher(webhook.Options{
 		Store: db, Leaser: db.Leases, Node: uuid.NewString(), AllowPrivate: c.allowPrivate,
-		RetryBase: c.retry, DeadAfter: c.deadAfter, Timeout: c.timeout, Log: log,
+		RetryBase: c.retry, DeadAfter: c.deadAfter, Timeout: c.timeout, Log: log, Pressure: p,
 		Observer: webhook.Observer{
 			Delivery: func(id, outcome string, n int64) { m.WebhookDeliveries.WithLabelValues(id, outcome).Add(float64(n)) },
 			Pending: func(id string, n int64, oldest time.Duration) {

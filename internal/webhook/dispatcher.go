@@ -30,6 +30,8 @@ type Options struct {
 	LeaseTTL     time.Duration // a lease not renewed for this long moves to another node: 10 s
 	Observer     Observer
 	Log          *slog.Logger
+	// Pressure, when set, paces deliveries while ingest is saturated.
+	Pressure *Pressure
 }
 
 // Observer receives what the metrics report; any func may be nil.

@@ -160,3 +160,25 @@ func TestNewValidates(t *testing.T) {
 		t.Fatalf("secret %q: %d bytes, %v", w.Secret, len(key), err)
 	}
 }
+
+func TestPressure(t *testing.T) {
+	var p Pressure
+	for range 50 { // commits back to back: the writer is always busy
+		p.ObserveCommit(time.Millisecond)
+	}
+	if !p.Saturated() {
+		t.Fatal("back-to-back commits are not saturation")
+	}
+	var q Pressure
+	for range 20 { // 1 ms commits 5 ms apart
+		q.ObserveCommit(time.Millisecond)
+		time.Sleep(5 * time.Millisecond)
+	}
+	if q.Saturated() {
+		t.Fatal("a writer busy a fifth of the time is saturated")
+	}
+	var nilp *Pressure
+	if nilp.Saturated() {
+		t.Fatal("no pressure gauge means never saturated")
+	}
+}

@@ -14,7 +14,7 @@ const page = 200
 // saveEvery is how often a worker that is delivering successfully saves its cursor. Saving
 // once per message would put a write per delivery per webhook on the store ingest also writes
 // to; after a crash at most this much is delivered again, which at-least-once allows.
-const saveEvery = 250 * time.Millisecond
+const saveEvery = 2 * time.Second
 
 // worker delivers one webhook's messages in cursor order.
 type worker struct {
@@ -70,6 +70,9 @@ func (w *worker) run(ctx context.Context) {
 				w.sleep(ctx, w.d.o.Poll, true)
 				continue
 			}
+		}
+		if w.d.o.Pressure.Saturated() {
+			w.sleep(ctx, Pace, false)
 		}
 		if wait := time.Until(w.p.NextAttempt); wait > 0 {
 			w.report(ctx)
