@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/intentrt/intentrt/internal/analytics"
+	"github.com/intentrt/intentrt/internal/alert"
 	"github.com/intentrt/intentrt/internal/auth"
 	"github.com/intentrt/intentrt/internal/session"
 	"github.com/intentrt/intentrt/internal/webhook"
@@ -34,6 +35,7 @@ type Store interface {
 	Summaries
 	Apps
 	Webhooks
+	Alerts
 	// Ping checks that the storage answers.
 	Ping(ctx context.Context) error
 	Close() error
@@ -97,6 +99,18 @@ type Webhooks interface {
 	ReplayWebhook(ctx context.Context, id string, from int64) error
 	// DeadLetters returns the ranges given up on for the webhook, oldest first.
 	DeadLetters(ctx context.Context, id string) ([]webhook.DeadLetter, error)
+}
+
+// Alerts stores threshold rules, their evaluation state and the alert feed that webhooks
+// deliver (what the evaluator needs is alert.Store).
+type Alerts interface {
+	alert.Store
+	// CreateAlertRule stores a new rule; ErrConflict if the id is taken.
+	CreateAlertRule(ctx context.Context, r alert.Rule) error
+	// DeleteAlertRule deletes a rule; ErrNotFound when there is none.
+	DeleteAlertRule(ctx context.Context, id string) error
+	// AlertHead returns the newest position of the alert feed (0 when empty).
+	AlertHead(ctx context.Context) (int64, error)
 }
 
 // Migrator is implemented by stores whose schema is versioned.

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/intentrt/intentrt/internal/alert"
 	"github.com/intentrt/intentrt/internal/session"
 )
 
@@ -20,7 +21,8 @@ const (
 // that a receiver can deduplicate, and its body. Each attempt signs it with a new timestamp.
 type Message struct {
 	ID     string
-	Cursor int64
+	Cursor int64 // in the change feed, or in the alert feed when Alert
+	Alert  bool
 	Body   []byte
 }
 
@@ -74,4 +76,26 @@ func appendString(b []byte, s string) []byte {
 		b = append(b, s[i])
 	}
 	return append(b, '"')
+}
+
+// AlertMessage renders an alert event as the CloudEvents JSON object delivered to webhook id:
+// data is the alert (docs/webhooks.md), subject the rule's id, and "alertcursor" its position
+// in the alert feed.
+func AlertMessage(webhookID string, ev alert.Event) Message {
+	seq := strconv.FormatInt(ev.Seq, 10)
+	b := make([]byte, 0, 512)
+	b = append(b, `{"specversion":"1.0","id":"alert-`...)
+	b = append(b, seq...)
+	b = append(b, `","source":`...)
+	b = appendString(b, Source(ev.Account, ev.Bot))
+	b = append(b, `,"type":"`+TypeAlert+`","subject":`...)
+	b = appendString(b, ev.RuleID)
+	b = append(b, `,"time":"`...)
+	b = ev.At.UTC().AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","datacontenttype":"application/json","alertcursor":`...)
+	b = append(b, seq...)
+	b = append(b, `,"data":`...)
+	b = append(b, ev.Body...)
+	b = append(b, '}')
+	return Message{ID: "msg_" + strings.TrimPrefix(webhookID, "wh_") + "_a" + seq, Cursor: ev.Seq, Alert: true, Body: b}
 }

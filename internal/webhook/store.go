@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/intentrt/intentrt/internal/alert"
 	"github.com/intentrt/intentrt/internal/session"
 )
 
@@ -32,6 +33,9 @@ type Store interface {
 	DeadLetterWebhook(ctx context.Context, id string, dl DeadLetter, p Progress) error
 	// Head returns the newest cursor of the change feed.
 	Head(ctx context.Context) (int64, error)
+	// AlertEventsSince returns the alert events of account's bot (every bot when bot is empty)
+	// above after, in feed order, at most limit.
+	AlertEventsSince(ctx context.Context, account, bot string, after int64, limit int) ([]alert.Event, error)
 }
 
 // Leaser is a store shared by several nodes (PostgreSQL) that hands out named leases, so that

@@ -48,6 +48,8 @@ type Webhook struct {
 // dead-lettered); the delivery of the next change after it is being attempted.
 type Progress struct {
 	Cursor int64
+	// AlertCursor is the same for the alert feed, when the webhook subscribes to alerts.
+	AlertCursor int64
 	// Epoch changes when an operator moves the cursor (replay); a worker holding an older epoch
 	// saves nothing more and restarts from the stored state.
 	Epoch       int64
@@ -63,9 +65,10 @@ type Progress struct {
 	DeadLettered int64
 }
 
-// DeadLetter is a range of the change feed given up on: the changes of the webhook above After
-// up to Through, Count of them, after its receiver failed for the dead-letter period.
+// DeadLetter is a range of a feed given up on: the webhook's changes (or alerts) above After up
+// to Through, Count of them, after its receiver failed for the dead-letter period.
 type DeadLetter struct {
+	Stream         string // "sessions" (the change feed) or "alerts" (the alert feed)
 	After, Through int64
 	Count          int64
 	At             time.Time

@@ -86,30 +86,41 @@ func (w *worker) run(ctx context.Context) {
 	}
 }
 
-// fill reads the next page of the webhook's changes into the queue. It returns false when there
-// is nothing to deliver.
+// fill reads what is next to deliver into the queue: alert events first (they are rare and
+// urgent), then the next page of the change feed. It returns false when there is nothing.
 func (w *worker) fill(ctx context.Context) (bool, error) {
 	st := w.d.o.Store
+	if w.hook.Wants(EventAlert) {
+		evs, err := st.AlertEventsSince(ctx, w.hook.Account, w.hook.Bot, w.p.AlertCursor, page)
+		if err != nil {
+			return false, err
+		}
+		for _, ev := range evs {
+			w.queue = append(w.queue, AlertMessage(w.hook.ID, ev))
+		}
+	}
 	head, err := st.Head(ctx)
-	if err != nil || head <= w.p.Cursor {
-		return false, err
-	}
-	changes, err := st.WebhookChanges(ctx, w.hook.Account, w.hook.Bot, w.p.Cursor, head, page)
 	if err != nil {
-		return false, err
+		return len(w.queue) > 0, err
 	}
-	w.through = head
-	if len(changes) == page {
-		w.through = changes[len(changes)-1].Seq
-	}
-	for _, ch := range changes {
-		if w.hook.Wants(Event(ch.Kind)) {
-			w.queue = append(w.queue, SessionMessage(w.hook.ID, ch))
+	if head > w.p.Cursor {
+		changes, err := st.WebhookChanges(ctx, w.hook.Account, w.hook.Bot, w.p.Cursor, head, page)
+		if err != nil {
+			return len(w.queue) > 0, err
+		}
+		w.through = head
+		if len(changes) == page {
+			w.through = changes[len(changes)-1].Seq
+		}
+		for _, ch := range changes {
+			if w.hook.Wants(Event(ch.Kind)) {
+				w.queue = append(w.queue, SessionMessage(w.hook.ID, ch))
+			}
 		}
 	}
 	w.seenAt = time.Now()
 	if len(w.queue) == 0 {
-		w.p.Cursor = w.through // nothing this webhook subscribes to: move past it
+		w.p.Cursor = max(w.p.Cursor, w.through) // nothing this webhook subscribes to: move past it
 		return false, nil
 	}
 	return true, nil
@@ -132,7 +143,11 @@ func (w *worker) deliverHead(ctx context.Context) error {
 			obs.Latency(time.Since(w.seenAt))
 		}
 		w.queue = w.queue[1:]
-		w.p.Cursor = m.Cursor
+		if m.Alert {
+			w.p.AlertCursor = m.Cursor
+		} else {
+			w.p.Cursor = m.Cursor
+		}
 		w.p.Attempts, w.p.NextAttempt, w.p.MarkAt, w.p.MarkHead = 0, time.Time{}, time.Time{}, 0
 		return w.maybeSave(ctx, false)
 	}
@@ -162,8 +177,11 @@ func (w *worker) failed(ctx context.Context, err error) error {
 // has waited at least DeadAfter, during which the receiver was retried and kept failing.
 // Later changes get their own DeadAfter, counted from now.
 func (w *worker) deadLetter(ctx context.Context, now time.Time) error {
+	if w.queue[0].Alert {
+		return w.deadLetterAlert(ctx, now)
+	}
 	st := w.d.o.Store
-	dl := DeadLetter{After: w.p.Cursor, Through: w.p.MarkHead, At: now, Error: w.p.LastError}
+	dl := DeadLetter{Stream: "sessions", After: w.p.Cursor, Through: w.p.MarkHead, At: now, Error: w.p.LastError}
 	n, err := st.CountWebhookChanges(ctx, w.hook.Account, w.hook.Bot, dl.After, dl.Through)
 	if err != nil {
 		w.p.NextAttempt = now.Add(w.d.o.RetryBase)
@@ -183,15 +201,45 @@ func (w *worker) deadLetter(ctx context.Context, now time.Time) error {
 		return nil
 	}
 	w.p, w.saved, w.lastSave = next, next, now
-	for len(w.queue) > 0 && w.queue[0].Cursor <= dl.Through {
-		w.queue = w.queue[1:]
+	kept := w.queue[:0]
+	for _, m := range w.queue {
+		if m.Alert || m.Cursor > dl.Through {
+			kept = append(kept, m)
+		}
 	}
+	w.queue = kept
 	if w.through < next.Cursor {
 		w.through = next.Cursor
 	}
 	w.d.o.Log.Warn("webhooks: deliveries dead-lettered", "webhook", w.hook.ID, "count", n, "after", dl.After, "through", dl.Through)
 	if obs := w.d.o.Observer; obs.Delivery != nil {
 		obs.Delivery(w.hook.ID, "dead_lettered", n)
+	}
+	return nil
+}
+
+// deadLetterAlert gives up on the alert at the head of the queue, which has been retried for
+// DeadAfter.
+func (w *worker) deadLetterAlert(ctx context.Context, now time.Time) error {
+	m := w.queue[0]
+	dl := DeadLetter{Stream: "alerts", After: w.p.AlertCursor, Through: m.Cursor, Count: 1, At: now, Error: w.p.LastError}
+	next := w.p
+	next.AlertCursor = m.Cursor
+	next.DeadLettered++
+	next.Attempts, next.NextAttempt = 0, time.Time{}
+	next.MarkAt, next.MarkHead = now, max(w.through, w.p.Cursor)
+	if err := w.d.o.Store.DeadLetterWebhook(ctx, w.hook.ID, dl, next); err != nil {
+		if errors.Is(err, ErrStale) {
+			return err
+		}
+		w.p.NextAttempt = now.Add(w.d.o.RetryBase)
+		return nil
+	}
+	w.p, w.saved, w.lastSave = next, next, now
+	w.queue = w.queue[1:]
+	w.d.o.Log.Warn("webhooks: alert delivery dead-lettered", "webhook", w.hook.ID, "alert", m.Cursor)
+	if obs := w.d.o.Observer; obs.Delivery != nil {
+		obs.Delivery(w.hook.ID, "dead_lettered", 1)
 	}
 	return nil
 }

@@ -15,8 +15,8 @@ import (
 )
 
 var (
-	qSaveProgress  = `UPDATE webhooks SET ` + sqlrow.ProgressSet(1, sqlrow.Dollar) + ` WHERE id = $10 AND epoch = $11 AND revoked_at IS NULL`
-	qInsertWebhook = `INSERT INTO webhooks (` + sqlrow.WebhookColumns + `) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17)`
+	qSaveProgress  = `UPDATE webhooks SET ` + sqlrow.ProgressSet(1, sqlrow.Dollar) + ` WHERE id = $11 AND epoch = $12 AND revoked_at IS NULL`
+	qInsertWebhook = `INSERT INTO webhooks (` + sqlrow.WebhookColumns + `) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)`
 	// qAcquire takes each lease that is free, expired or already this node's, by the database's
 	// clock; RETURNING lists exactly those taken or renewed.
 	qAcquire = `WITH now AS (SELECT (extract(epoch FROM clock_timestamp()) * 1000000000)::bigint AS ns)
@@ -110,8 +110,8 @@ func (s *Store) DeadLetterWebhook(ctx context.Context, id string, dl webhook.Dea
 	if tag.RowsAffected() == 0 {
 		return webhook.ErrStale
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO webhook_dead_letters (webhook_id, after_cursor, through_cursor, count, at_ns, error)
-		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`, id, dl.After, dl.Through, dl.Count, dl.At.UnixNano(), dl.Error); err != nil {
+	if _, err := tx.Exec(ctx, `INSERT INTO webhook_dead_letters (webhook_id, `+sqlrow.DeadLetterColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`, append([]any{id}, sqlrow.DeadLetterArgs(dl)...)...); err != nil {
 		return mapErr(err)
 	}
 	return mapErr(tx.Commit(ctx))
@@ -121,8 +121,8 @@ func (s *Store) DeadLetterWebhook(ctx context.Context, id string, dl webhook.Dea
 func (s *Store) DeadLetters(ctx context.Context, id string) ([]webhook.DeadLetter, error) {
 	ctx, cancel := s.op(ctx)
 	defer cancel()
-	rows, err := s.pool.Query(ctx, `SELECT after_cursor, through_cursor, count, at_ns, error FROM webhook_dead_letters
-		WHERE webhook_id = $1 ORDER BY after_cursor`, id)
+	rows, err := s.pool.Query(ctx, `SELECT `+sqlrow.DeadLetterColumns+` FROM webhook_dead_letters
+		WHERE webhook_id = $1 ORDER BY at_ns, stream, after_cursor`, id)
 	if err != nil {
 		return nil, mapErr(err)
 	}

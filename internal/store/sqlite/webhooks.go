@@ -15,7 +15,7 @@ import (
 
 var (
 	qSaveProgress  = `UPDATE webhooks SET ` + sqlrow.ProgressSet(1, sqlrow.Question) + ` WHERE id = ? AND epoch = ? AND revoked_at IS NULL`
-	qInsertWebhook = `INSERT INTO webhooks (` + sqlrow.WebhookColumns + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+	qInsertWebhook = `INSERT INTO webhooks (` + sqlrow.WebhookColumns + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
 )
 
 // CreateWebhook stores a new webhook; ErrConflict if the id is taken.
@@ -90,8 +90,8 @@ func (s *Store) DeadLetterWebhook(ctx context.Context, id string, dl webhook.Dea
 	if n, _ := res.RowsAffected(); n == 0 {
 		return webhook.ErrStale
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO webhook_dead_letters (webhook_id, after_cursor, through_cursor, count, at_ns, error)
-		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, id, dl.After, dl.Through, dl.Count, dl.At.UnixNano(), dl.Error); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO webhook_dead_letters (webhook_id, `+sqlrow.DeadLetterColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, append([]any{id}, sqlrow.DeadLetterArgs(dl)...)...); err != nil {
 		return mapErr(err)
 	}
 	return mapErr(tx.Commit())
@@ -99,8 +99,8 @@ func (s *Store) DeadLetterWebhook(ctx context.Context, id string, dl webhook.Dea
 
 // DeadLetters returns a webhook's dead-lettered ranges, oldest first.
 func (s *Store) DeadLetters(ctx context.Context, id string) ([]webhook.DeadLetter, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT after_cursor, through_cursor, count, at_ns, error FROM webhook_dead_letters
-		WHERE webhook_id = ? ORDER BY after_cursor`, id)
+	rows, err := s.r.QueryContext(ctx, `SELECT `+sqlrow.DeadLetterColumns+` FROM webhook_dead_letters
+		WHERE webhook_id = ? ORDER BY at_ns, stream, after_cursor`, id)
 	if err != nil {
 		return nil, mapErr(err)
 	}

@@ -13,7 +13,7 @@ import (
 const WebhookColumns = `id, account, bot, url, events, secret, created_at, revoked_at, ` + ProgressColumns
 
 // ProgressColumns are the columns of a webhook's delivery progress, in ProgressArgs order.
-const ProgressColumns = `cursor_seq, epoch, attempts, next_attempt_ns, last_error, last_error_ns, mark_ns, mark_head, dead_lettered`
+const ProgressColumns = `cursor_seq, alert_cursor, epoch, attempts, next_attempt_ns, last_error, last_error_ns, mark_ns, mark_head, dead_lettered`
 
 // WebhookArgs returns the values of w in WebhookColumns order.
 func WebhookArgs(w webhook.Webhook) []any {
@@ -32,7 +32,7 @@ func WebhookArgs(w webhook.Webhook) []any {
 // ProgressArgs returns the values of p in ProgressColumns order. Times are unix nanoseconds,
 // 0 for none.
 func ProgressArgs(p webhook.Progress) []any {
-	return []any{p.Cursor, p.Epoch, int64(p.Attempts), unixOrZero(p.NextAttempt), p.LastError, unixOrZero(p.LastErrorAt),
+	return []any{p.Cursor, p.AlertCursor, p.Epoch, int64(p.Attempts), unixOrZero(p.NextAttempt), p.LastError, unixOrZero(p.LastErrorAt),
 		unixOrZero(p.MarkAt), p.MarkHead, p.DeadLettered}
 }
 
@@ -48,7 +48,7 @@ func ScanWebhook(sc Scanner) (webhook.Webhook, error) {
 	)
 	p := &w.Progress
 	if err := sc.Scan(&w.ID, &w.Account, &w.Bot, &w.URL, &events, &w.Secret, &created, &revoked,
-		&p.Cursor, &p.Epoch, &attempts, &next, &p.LastError, &lastErrAt, &markAt, &p.MarkHead, &p.DeadLettered); err != nil {
+		&p.Cursor, &p.AlertCursor, &p.Epoch, &attempts, &next, &p.LastError, &lastErrAt, &markAt, &p.MarkHead, &p.DeadLettered); err != nil {
 		return w, err
 	}
 	w.AllBots = w.Bot == ""
@@ -81,13 +81,21 @@ func fromNanos(n int64) time.Time {
 	return time.Unix(0, n).UTC()
 }
 
-// ScanDeadLetter reads after_cursor, through_cursor, count, at_ns, error.
+// DeadLetterColumns is the column order of a dead letter.
+const DeadLetterColumns = `stream, after_cursor, through_cursor, count, at_ns, error`
+
+// DeadLetterArgs returns the values of dl in DeadLetterColumns order.
+func DeadLetterArgs(dl webhook.DeadLetter) []any {
+	return []any{dl.Stream, dl.After, dl.Through, dl.Count, dl.At.UnixNano(), dl.Error}
+}
+
+// ScanDeadLetter reads a row selected with DeadLetterColumns.
 func ScanDeadLetter(sc Scanner) (webhook.DeadLetter, error) {
 	var (
 		dl webhook.DeadLetter
 		at int64
 	)
-	err := sc.Scan(&dl.After, &dl.Through, &dl.Count, &at, &dl.Error)
+	err := sc.Scan(&dl.Stream, &dl.After, &dl.Through, &dl.Count, &at, &dl.Error)
 	dl.At = time.Unix(0, at).UTC()
 	return dl, err
 }

@@ -49,7 +49,7 @@ func testWebhooks(t *testing.T, s store.Store) {
 	}
 
 	// Progress saves under the current epoch only.
-	p := webhook.Progress{Cursor: 12, Attempts: 3, NextAttempt: created.Add(time.Minute), LastError: "HTTP 500",
+	p := webhook.Progress{Cursor: 12, AlertCursor: 2, Attempts: 3, NextAttempt: created.Add(time.Minute), LastError: "HTTP 500",
 		LastErrorAt: created, MarkAt: created, MarkHead: 15}
 	if err := s.SaveWebhookProgress(ctx, w1.ID, p); err != nil {
 		t.Fatalf("save: %v", err)
@@ -67,7 +67,7 @@ func testWebhooks(t *testing.T, s store.Store) {
 	if err := s.SaveWebhookProgress(ctx, w1.ID, p); !errors.Is(err, webhook.ErrStale) {
 		t.Fatalf("save under an old epoch: %v, want ErrStale", err)
 	}
-	dl := webhook.DeadLetter{After: 3, Through: 9, Count: 4, At: created, Error: "HTTP 503"}
+	dl := webhook.DeadLetter{Stream: "sessions", After: 3, Through: 9, Count: 4, At: created, Error: "HTTP 503"}
 	next := after
 	next.Cursor, next.DeadLettered = 9, 4
 	if err := s.DeadLetterWebhook(ctx, w1.ID, dl, p); !errors.Is(err, webhook.ErrStale) {

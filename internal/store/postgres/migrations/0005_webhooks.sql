@@ -14,6 +14,7 @@ CREATE TABLE webhooks (
     created_at      BIGINT NOT NULL,
     revoked_at      BIGINT,
     cursor_seq      BIGINT NOT NULL DEFAULT 0,
+    alert_cursor    BIGINT NOT NULL DEFAULT 0,
     epoch           BIGINT NOT NULL DEFAULT 0,
     attempts        BIGINT NOT NULL DEFAULT 0,
     next_attempt_ns BIGINT NOT NULL DEFAULT 0,
@@ -24,16 +25,17 @@ CREATE TABLE webhooks (
     dead_lettered   BIGINT NOT NULL DEFAULT 0
 );
 
--- Ranges of a webhook's change feed given up on after its receiver failed for the dead-letter
--- period; "webhooks replay ID --from AFTER" sends them again.
+-- Ranges of a webhook's change feed (stream 'sessions') or alert feed ('alerts') given up on
+-- after its receiver failed for the dead-letter period; "webhooks replay ID --from AFTER" sends them again.
 CREATE TABLE webhook_dead_letters (
     webhook_id     TEXT    NOT NULL,
+    stream         TEXT    NOT NULL,
     after_cursor   BIGINT NOT NULL,
     through_cursor BIGINT NOT NULL,
     count          BIGINT NOT NULL,
     at_ns          BIGINT NOT NULL,
     error          TEXT    NOT NULL,
-    PRIMARY KEY (webhook_id, after_cursor, through_cursor)
+    PRIMARY KEY (webhook_id, stream, after_cursor, through_cursor)
 );
 
 -- Named leases with an expiry by the database's clock: the node holding "webhook:ID" is the one
@@ -44,3 +46,37 @@ CREATE TABLE leases (
     node       TEXT   NOT NULL,
     expires_ns BIGINT NOT NULL
 );
+
+-- Threshold alerts on a bot's §6 figures, with the state of their last evaluation (so that a
+-- restart neither refires nor forgets a firing alert). window_s is the trailing window in
+-- seconds; op is 'above' or 'below'.
+CREATE TABLE alert_rules (
+    id            TEXT    PRIMARY KEY,
+    account       TEXT    COLLATE "C" NOT NULL,
+    bot           TEXT    COLLATE "C" NOT NULL,
+    metric        TEXT    NOT NULL,
+    intent        TEXT    NOT NULL DEFAULT '',
+    window_s      BIGINT NOT NULL,
+    op            TEXT    NOT NULL,
+    threshold     DOUBLE PRECISION NOT NULL,
+    min_sessions  BIGINT NOT NULL DEFAULT 0,
+    created_at    BIGINT NOT NULL,
+    firing        BOOLEAN NOT NULL DEFAULT FALSE,
+    since_ns      BIGINT NOT NULL DEFAULT 0,
+    last_value    DOUBLE PRECISION NOT NULL DEFAULT 0,
+    last_sessions BIGINT NOT NULL DEFAULT 0,
+    evaluated_ns  BIGINT NOT NULL DEFAULT 0
+);
+
+-- The alert feed: one row per transition (fired, resolved), written in the transaction that
+-- records the rule's new state; webhooks subscribed to "alert" deliver it above their
+-- alert_cursor. One node evaluates at a time (the "alerts" lease), so rows commit in seq order.
+CREATE TABLE alert_events (
+    seq     BIGSERIAL PRIMARY KEY,
+    account TEXT    COLLATE "C" NOT NULL,
+    bot     TEXT    COLLATE "C" NOT NULL,
+    rule_id TEXT    NOT NULL,
+    at_ns   BIGINT NOT NULL,
+    body    TEXT    NOT NULL
+);
+CREATE INDEX alert_events_bot ON alert_events (account, bot, seq);

@@ -14,6 +14,7 @@ CREATE TABLE webhooks (
     created_at      INTEGER NOT NULL,
     revoked_at      INTEGER,
     cursor_seq      INTEGER NOT NULL DEFAULT 0,
+    alert_cursor    INTEGER NOT NULL DEFAULT 0,
     epoch           INTEGER NOT NULL DEFAULT 0,
     attempts        INTEGER NOT NULL DEFAULT 0,
     next_attempt_ns INTEGER NOT NULL DEFAULT 0,
@@ -24,14 +25,49 @@ CREATE TABLE webhooks (
     dead_lettered   INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 
--- Ranges of a webhook's change feed given up on after its receiver failed for the dead-letter
--- period; "webhooks replay ID --from AFTER" sends them again.
+-- Ranges of a webhook's change feed (stream 'sessions') or alert feed ('alerts') given up on
+-- after its receiver failed for the dead-letter period; "webhooks replay ID --from AFTER" sends them again.
 CREATE TABLE webhook_dead_letters (
     webhook_id     TEXT    NOT NULL,
+    stream         TEXT    NOT NULL,
     after_cursor   INTEGER NOT NULL,
     through_cursor INTEGER NOT NULL,
     count          INTEGER NOT NULL,
     at_ns          INTEGER NOT NULL,
     error          TEXT    NOT NULL,
-    PRIMARY KEY (webhook_id, after_cursor, through_cursor)
+    PRIMARY KEY (webhook_id, stream, after_cursor, through_cursor)
 ) WITHOUT ROWID;
+
+-- Threshold alerts on a bot's §6 figures, with the state of their last evaluation (so that a
+-- restart neither refires nor forgets a firing alert). window_s is the trailing window in
+-- seconds; op is 'above' or 'below'.
+CREATE TABLE alert_rules (
+    id            TEXT    PRIMARY KEY,
+    account       TEXT    NOT NULL,
+    bot           TEXT    NOT NULL,
+    metric        TEXT    NOT NULL,
+    intent        TEXT    NOT NULL DEFAULT '',
+    window_s      INTEGER NOT NULL,
+    op            TEXT    NOT NULL,
+    threshold     REAL NOT NULL,
+    min_sessions  INTEGER NOT NULL DEFAULT 0,
+    created_at    INTEGER NOT NULL,
+    firing        INTEGER NOT NULL DEFAULT 0,
+    since_ns      INTEGER NOT NULL DEFAULT 0,
+    last_value    REAL NOT NULL DEFAULT 0,
+    last_sessions INTEGER NOT NULL DEFAULT 0,
+    evaluated_ns  INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+
+-- The alert feed: one row per transition (fired, resolved), written in the transaction that
+-- records the rule's new state; webhooks subscribed to "alert" deliver it above their
+-- alert_cursor. One node evaluates at a time (the "alerts" lease), so rows commit in seq order.
+CREATE TABLE alert_events (
+    seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+    account TEXT    NOT NULL,
+    bot     TEXT    NOT NULL,
+    rule_id TEXT    NOT NULL,
+    at_ns   INTEGER NOT NULL,
+    body    TEXT    NOT NULL
+);
+CREATE INDEX alert_events_bot ON alert_events (account, bot, seq);
