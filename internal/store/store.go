@@ -10,8 +10,8 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/intentrt/intentrt/internal/analytics"
 	"github.com/intentrt/intentrt/internal/alert"
+	"github.com/intentrt/intentrt/internal/analytics"
 	"github.com/intentrt/intentrt/internal/auth"
 	"github.com/intentrt/intentrt/internal/session"
 	"github.com/intentrt/intentrt/internal/webhook"
