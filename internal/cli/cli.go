@@ -42,6 +42,9 @@ Usage:
   intentrt webhooks list   [--db DSN]
   intentrt webhooks revoke ID [--db DSN]
   intentrt webhooks replay ID --from CURSOR [--db DSN]
+  intentrt alerts create --account A --bot B --metric M --window 15m (--above X | --below X) [--min-sessions N] [--db DSN]
+  intentrt alerts list   [--db DSN]
+  intentrt alerts delete ID [--db DSN]
   intentrt token --client-id ID --client-secret SECRET [--alg HS256|HS512] [--ttl 1h] [--jti]
   intentrt migrate [--db DSN]
   intentrt bench   [--db postgres://...] [--flat-big N] [--duration D] [--json FILE] ...
@@ -67,6 +70,9 @@ var commandFlags = map[string]func(*flag.FlagSet){
 	"webhooks list":   func(fs *flag.FlagSet) { defineDB(fs) },
 	"webhooks revoke": func(fs *flag.FlagSet) { defineDB(fs) },
 	"webhooks replay": func(fs *flag.FlagSet) { defineWebhooksReplay(fs) },
+	"alerts create":   func(fs *flag.FlagSet) { defineAlertsCreate(fs) },
+	"alerts list":     func(fs *flag.FlagSet) { defineDB(fs) },
+	"alerts delete":   func(fs *flag.FlagSet) { defineDB(fs) },
 	"migrate":         func(fs *flag.FlagSet) { defineDB(fs) },
 	"bench":           func(fs *flag.FlagSet) { defineBench(fs) },
 	"version":         func(fs *flag.FlagSet) {},
@@ -87,6 +93,8 @@ func Run(ctx context.Context, args []string, getenv Env, stdin io.Reader, stdout
 		return runApps(ctx, rest, getenv, stdout, stderr)
 	case "webhooks":
 		return runWebhooks(ctx, rest, getenv, stdout, stderr)
+	case "alerts":
+		return runAlerts(ctx, rest, getenv, stdout, stderr)
 	case "token":
 		return runToken(rest, getenv, stdout, stderr)
 	case "migrate":

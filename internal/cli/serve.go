@@ -224,7 +224,8 @@ func buildServer(ctx context.Context, c serveConfig, log *slog.Logger, stdout io
 	s.base = "http://" + ln.Addr().String()
 	log.Info("listening", "addr", ln.Addr().String(), "db", redactDSN(c.dsn))
 
-	s.workers = serveWorkers(c, db, committer, hooks, m, s.base, stdout, log)
+	alerts := newEvaluator(c.webhooks, db, &summary.Service{Source: db}, hooks, m, log)
+	s.workers = serveWorkers(c, db, committer, hooks, alerts, m, s.base, stdout, log)
 	return s, nil
 }
 

@@ -27,6 +27,7 @@ type webhookJSON struct {
 	CreatedAt     time.Time        `json:"createdAt"`
 	RevokedAt     *time.Time       `json:"revokedAt,omitempty"`
 	Cursor        int64            `json:"cursor"`
+	AlertCursor   int64            `json:"alertCursor"`
 	Pending       *int64           `json:"pending,omitempty"`
 	Attempts      int              `json:"failedAttempts"`
 	NextAttemptAt *time.Time       `json:"nextAttemptAt,omitempty"`
@@ -37,6 +38,7 @@ type webhookJSON struct {
 }
 
 type deadLetterJSON struct {
+	Stream  string    `json:"stream"`
 	After   int64     `json:"afterCursor"`
 	Through int64     `json:"throughCursor"`
 	Count   int64     `json:"count"`
@@ -54,7 +56,7 @@ func timePtr(t time.Time) *time.Time {
 func toWebhookJSON(w webhook.Webhook) webhookJSON {
 	p := w.Progress
 	return webhookJSON{ID: w.ID, AccountID: w.Account, Bot: w.Bot, AllBots: w.AllBots, URL: w.URL, Events: w.Events,
-		CreatedAt: w.CreatedAt, RevokedAt: w.RevokedAt, Cursor: p.Cursor, Attempts: p.Attempts,
+		CreatedAt: w.CreatedAt, RevokedAt: w.RevokedAt, Cursor: p.Cursor, AlertCursor: p.AlertCursor, Attempts: p.Attempts,
 		NextAttemptAt: timePtr(p.NextAttempt), LastError: p.LastError, LastErrorAt: timePtr(p.LastErrorAt), DeadLettered: p.DeadLettered}
 }
 
@@ -141,9 +143,12 @@ func runWebhooksCreate(ctx context.Context, args []string, getenv Env, stdout, s
 		return err
 	}
 	defer db.Close()
-	// Deliveries start with what commits from now on: the cursor is the feed's head.
+	// Deliveries start with what commits from now on: the cursors are the feeds' heads.
 	if w.Progress.Cursor, err = db.Head(ctx); err != nil {
 		return fmt.Errorf("read the change feed: %w", err)
+	}
+	if w.Progress.AlertCursor, err = db.AlertHead(ctx); err != nil {
+		return fmt.Errorf("read the alert feed: %w", err)
 	}
 	if err := db.CreateWebhook(ctx, w); err != nil {
 		return fmt.Errorf("create webhook: %w", err)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 
+	"github.com/intentrt/intentrt/internal/alert"
 	"github.com/intentrt/intentrt/internal/ingest"
 	"github.com/intentrt/intentrt/internal/metrics"
 	"github.com/intentrt/intentrt/internal/webhook"
@@ -26,7 +27,7 @@ type worker struct {
 }
 
 // serveWorkers lists the workers of "serve", in start order.
-func serveWorkers(c serveConfig, db *backend, committer *ingest.Committer, hooks *webhook.Dispatcher, m *metrics.Metrics, base string, stdout io.Writer, log *slog.Logger) []worker {
+func serveWorkers(c serveConfig, db *backend, committer *ingest.Committer, hooks *webhook.Dispatcher, alerts *alert.Evaluator, m *metrics.Metrics, base string, stdout io.Writer, log *slog.Logger) []worker {
 	ws := []worker{
 		// Before the committer closes: messages in flight are committed and acked.
 		{"nats consumer", func(ctx context.Context) (func(), error) {
@@ -42,6 +43,10 @@ func serveWorkers(c serveConfig, db *backend, committer *ingest.Committer, hooks
 		// One delivery loop per webhook this node holds; each saves its cursor as it stops.
 		{"webhook delivery", func(ctx context.Context) (func(), error) {
 			return goUntilDone(ctx, hooks.Run), nil
+		}},
+		// Each interval, the rules over the §6 figures; one node at a time on a shared store.
+		{"alert evaluation", func(ctx context.Context) (func(), error) {
+			return goUntilDone(ctx, alerts.Run), nil
 		}},
 	}
 	if c.demo {

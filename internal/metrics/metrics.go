@@ -36,6 +36,10 @@ type Metrics struct {
 	WebhookPending       *prometheus.GaugeVec
 	WebhookOldestPending *prometheus.GaugeVec
 	WebhookLatency       prometheus.Histogram
+	// AlertEvaluations counts rule evaluations by outcome (ok, firing, error); AlertEvents the
+	// transitions announced, by state (firing, resolved).
+	AlertEvaluations *prometheus.CounterVec
+	AlertEvents      *prometheus.CounterVec
 
 	streamSubscribers gaugeHook
 	natsPending       gaugeHook
@@ -129,7 +133,13 @@ func New() *Metrics {
 		Name: "intentrt_webhook_delivery_latency_seconds", Help: "Time from a change being read from the feed to its webhook's receiver answering 2xx.",
 		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 10, 60},
 	})
-	reg.MustRegister(m.WebhookDeliveries, m.WebhookPending, m.WebhookOldestPending, m.WebhookLatency)
+	m.AlertEvaluations = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "intentrt_alert_evaluations_total", Help: "Alert rule evaluations by outcome (ok, firing, error).",
+	}, []string{"outcome"})
+	m.AlertEvents = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "intentrt_alert_events_total", Help: "Alert transitions announced, by state (firing, resolved).",
+	}, []string{"state"})
+	reg.MustRegister(m.WebhookDeliveries, m.WebhookPending, m.WebhookOldestPending, m.WebhookLatency, m.AlertEvaluations, m.AlertEvents)
 	reg.MustRegister(m.VisibleLag, streamSubs, natsPending)
 	reg.MustRegister(m.Requests, m.RequestDuration, m.Events, m.CommitBatches, m.CommitEvents, m.CommitDuration,
 		m.CommitErrors, m.RateLimited, m.NATSMessages,
