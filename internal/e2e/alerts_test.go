@@ -107,6 +107,7 @@ func TestAlertFiresAndResolves(t *testing.T) {
 		t.Fatalf("events: %+v", evs)
 	}
 	rcv.check()
+	checkPayloads(t, rcv, "WebhookAlertEvent")
 	if v := metricValue(t, s, `intentrt_alert_events_total{state="resolved"}`); v != 1 {
 		t.Errorf("resolved events metric %v", v)
 	}

@@ -215,3 +215,22 @@ func TestVerifierRefuses(t *testing.T) {
 		}
 	}
 }
+
+// checkPayloads validates every accepted body against the document's schema name.
+func checkPayloads(t *testing.T, rcv *receiver, name string) {
+	t.Helper()
+	doc := loadOpenAPI(t)
+	ref, ok := doc.Components.Schemas[name]
+	if !ok || ref.Value == nil {
+		t.Fatalf("api/openapi.yaml has no schema %s", name)
+	}
+	for _, d := range rcv.deliveries() {
+		var v any
+		if err := json.Unmarshal(d.body, &v); err != nil {
+			t.Fatal(err)
+		}
+		if err := ref.Value.VisitJSON(v); err != nil {
+			t.Fatalf("a delivery does not match %s: %v\n%s", name, err, d.body)
+		}
+	}
+}

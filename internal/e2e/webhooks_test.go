@@ -105,6 +105,8 @@ func TestWebhookDelivery(t *testing.T) {
 	waitUnique(t, all, 67, "account webhook")
 	one.check()
 	all.check()
+	checkPayloads(t, one, "WebhookSessionEvent")
+	checkPayloads(t, all, "WebhookSessionEvent")
 	checkOrder(t, "bot webhook", one.deliveries())
 	checkOrder(t, "account webhook", all.deliveries())
 
