@@ -38,6 +38,9 @@ Usage:
   intentrt apps create --account A (--bot B ... | --all-bots) --scope S [--scope S] [--enforce-jti] [--db DSN]
   intentrt apps list   [--db DSN]
   intentrt apps revoke CLIENT_ID [--db DSN]
+  intentrt accounts set --account A [--ani MODE] [--dni MODE] [--user-id MODE] [--db DSN]
+                   (MODE: keep, mask, hash or drop: what ingest stores of each personal field)
+  intentrt accounts list [--db DSN]
   intentrt webhooks create --account A (--bot B | --all-bots) --url URL --events session,session.updated,alert [--db DSN]
   intentrt webhooks list   [--db DSN]
   intentrt webhooks revoke ID [--db DSN]
@@ -65,6 +68,8 @@ var commandFlags = map[string]func(*flag.FlagSet){
 	"apps create":     func(fs *flag.FlagSet) { defineAppsCreate(fs) },
 	"apps list":       func(fs *flag.FlagSet) { defineDB(fs) },
 	"apps revoke":     func(fs *flag.FlagSet) { defineDB(fs) },
+	"accounts set":    func(fs *flag.FlagSet) { defineAccountsSet(fs) },
+	"accounts list":   func(fs *flag.FlagSet) { defineDB(fs) },
 	"token":           func(fs *flag.FlagSet) { defineToken(fs) },
 	"webhooks create": func(fs *flag.FlagSet) { defineWebhooksCreate(fs) },
 	"webhooks list":   func(fs *flag.FlagSet) { defineDB(fs) },
@@ -91,6 +96,8 @@ func Run(ctx context.Context, args []string, getenv Env, stdin io.Reader, stdout
 		return runServe(ctx, rest, getenv, stdout, stderr)
 	case "apps":
 		return runApps(ctx, rest, getenv, stdout, stderr)
+	case "accounts":
+		return runAccounts(ctx, rest, getenv, stdout, stderr)
 	case "webhooks":
 		return runWebhooks(ctx, rest, getenv, stdout, stderr)
 	case "alerts":
