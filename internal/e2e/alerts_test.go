@@ -71,18 +71,7 @@ func TestAlertFiresAndResolves(t *testing.T) {
 	s.Ingest(t, tok, account, "b", recentSessions("drop", "Dropoff", 3))
 	s.Ingest(t, tok, account, "quiet", recentSessions("qdrop", "Dropoff", 1))
 	waitFor(t, "the alert to fire", func() bool { return rcv.unique() >= 1 })
-	evs := alertEvents(t, rcv)
-	if evs[0].State != "firing" || evs[0].AlertID != rule.ID || evs[0].Value != 1 || evs[0].Sessions != 3 || evs[0].Metric != "dropoffRate" {
-		t.Fatalf("firing event: %+v", evs[0])
-	}
-	if d := rcv.deliveries()[0]; d.event.Source != "/accounts/acct-alert/bots/b" || d.event.Subject != rule.ID {
-		t.Fatalf("CloudEvents source/subject: %s %s", d.event.Source, d.event.Subject)
-	}
-	var list []struct{ ID, State string }
-	_ = json.Unmarshal([]byte(s.CLI(t, "alerts", "list")), &list)
-	if len(list) != 2 || list[0].State != "firing" || list[1].State != "ok" {
-		t.Fatalf("alerts list: %+v", list)
-	}
+	checkFiring(t, s, rcv, rule.ID)
 
 	// Still true: many evaluations, across a restart, and no second "firing".
 	time.Sleep(time.Second)
@@ -102,7 +91,7 @@ func TestAlertFiresAndResolves(t *testing.T) {
 	s.Ingest(t, tok, account, "b", recentSessions("ok", "completed", 10))
 	waitFor(t, "the alert to resolve", func() bool { return rcv.unique() >= 2 })
 	time.Sleep(600 * time.Millisecond)
-	evs = alertEvents(t, rcv)
+	evs := alertEvents(t, rcv)
 	if len(evs) != 2 || evs[1].State != "resolved" || evs[1].Sessions != 13 || evs[1].AlertID != rule.ID {
 		t.Fatalf("events: %+v", evs)
 	}
@@ -112,4 +101,22 @@ func TestAlertFiresAndResolves(t *testing.T) {
 		t.Errorf("resolved events metric %v", v)
 	}
 	s.CLI(t, "alerts", "delete", rule.ID)
+}
+
+// checkFiring: the first alert event is the rule firing, and alerts list says so.
+func checkFiring(t *testing.T, s *testserver.Server, rcv *receiver, ruleID string) {
+	t.Helper()
+	evs := alertEvents(t, rcv)
+	if evs[0].State != "firing" || evs[0].AlertID != ruleID || evs[0].Value != 1 || evs[0].Sessions != 3 || evs[0].Metric != "dropoffRate" {
+		t.Fatalf("firing event: %+v", evs[0])
+	}
+	if d := rcv.deliveries()[0]; d.event.Source != "/accounts/acct-alert/bots/b" || d.event.Subject != ruleID {
+		t.Fatalf("CloudEvents source/subject: %s %s", d.event.Source, d.event.Subject)
+	}
+	var list []struct{ ID, State string }
+	_ = json.Unmarshal([]byte(s.CLI(t, "alerts", "list")), &list)
+	if len(list) != 2 || list[0].State != "firing" || list[1].State != "ok" {
+		t.Fatalf("alerts list: %+v", list)
+	}
+
 }

@@ -110,6 +110,23 @@ func TestWebhookDelivery(t *testing.T) {
 	checkOrder(t, "bot webhook", one.deliveries())
 	checkOrder(t, "account webhook", all.deliveries())
 
+	checkSessionEvents(t, s, tok, account, one, all)
+	listed := listWebhooks(t, s)
+	waitFor(t, "nothing pending", func() bool {
+		listed = listWebhooks(t, s)
+		return *listed[w1.ID].Pending == 0 && *listed[w2.ID].Pending == 0
+	})
+	if v := metricValue(t, s, `intentrt_webhook_deliveries_total{outcome="delivered",webhook="`+w1.ID+`"}`); v != 60 {
+		t.Errorf("delivered metric of the bot webhook: %v, want 60", v)
+	}
+
+	revokeAndReplay(t, s, tok, account, w1, w2, one, all)
+}
+
+// checkSessionEvents: the CloudEvents attributes of every delivery, and data exactly the read
+// API's element for that session (but the one updated since).
+func checkSessionEvents(t *testing.T, s *testserver.Server, tok, account string, one, all *receiver) {
+	t.Helper()
 	// The data is exactly the read API's element for that session.
 	resp, body := s.Do(t, http.MethodPost, readPath("b1"), testserver.Headers(tok, account), `{"limit":100}`)
 	if resp.StatusCode != http.StatusOK {
@@ -145,15 +162,11 @@ func TestWebhookDelivery(t *testing.T) {
 			t.Fatalf("bot webhook got %s from %s", d.event.Type, d.event.Source)
 		}
 	}
-	listed := listWebhooks(t, s)
-	waitFor(t, "nothing pending", func() bool {
-		listed = listWebhooks(t, s)
-		return *listed[w1.ID].Pending == 0 && *listed[w2.ID].Pending == 0
-	})
-	if v := metricValue(t, s, `intentrt_webhook_deliveries_total{outcome="delivered",webhook="`+w1.ID+`"}`); v != 60 {
-		t.Errorf("delivered metric of the bot webhook: %v, want 60", v)
-	}
+}
 
+// revokeAndReplay: a revoked webhook gets nothing more; a replay re-sends what follows a
+// cursor, under the same ids.
+func revokeAndReplay(t *testing.T, s *testserver.Server, tok, account string, w1, w2 createdWebhook, one, all *receiver) {
 	// Revoked: no more deliveries (the server picks it up within 5 s; the next ingest waits that).
 	s.CLI(t, "webhooks", "revoke", w1.ID)
 	time.Sleep(5 * time.Second)

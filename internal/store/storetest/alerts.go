@@ -37,6 +37,13 @@ func testAlerts(t *testing.T, s store.Store) {
 	if h, err := s.AlertHead(ctx); err != nil || h != 0 {
 		t.Fatalf("empty alert feed head %d %v", h, err)
 	}
+	testAlertFeed(t, s, r1, r2, created)
+}
+
+// testAlertFeed: transitions are recorded with their events, plain evaluations without; the
+// feed reads by account and bot; a deleted rule takes no more records.
+func testAlertFeed(t *testing.T, s store.Store, r1, r2 alert.Rule, created time.Time) {
+	ctx := context.Background()
 	// A transition is stored with its event; a plain evaluation without one.
 	st := alert.State{Firing: true, Since: created.Add(time.Minute), Value: 0.4, Sessions: 30, EvaluatedAt: created.Add(time.Minute)}
 	ev := &alert.Event{Account: "acct", Bot: "b1", RuleID: r1.ID, At: created.Add(time.Minute), Body: []byte(`{"state":"firing"}`)}
@@ -51,10 +58,24 @@ func testAlerts(t *testing.T, s store.Store) {
 	if err := s.RecordAlert(ctx, r2.ID, alert.State{Firing: true}, ev2); err != nil {
 		t.Fatal(err)
 	}
-	rules, _ = s.ListAlertRules(ctx)
+	rules, _ := s.ListAlertRules(ctx)
 	if rules[0].State != st || rules[1].State.Firing != true {
 		t.Fatalf("states %+v / %+v, want %+v", rules[0].State, rules[1].State, st)
 	}
+	testAlertFeedReads(t, s, r1, r2, ev)
+	if err := s.DeleteAlertRule(ctx, r1.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteAlertRule(ctx, r1.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("delete twice: %v", err)
+	}
+	if err := s.RecordAlert(ctx, r1.ID, st, nil); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("record on a deleted rule: %v", err)
+	}
+}
+
+func testAlertFeedReads(t *testing.T, s store.Store, r1, r2 alert.Rule, ev *alert.Event) {
+	ctx := context.Background()
 	evs, err := s.AlertEventsSince(ctx, "acct", "", 0, 10)
 	if err != nil || len(evs) != 2 || evs[0].RuleID != r1.ID || string(evs[0].Body) != `{"state":"firing"}` || !evs[0].At.Equal(ev.At) || evs[1].Seq <= evs[0].Seq {
 		t.Fatalf("account feed %+v %v", evs, err)
@@ -71,14 +92,5 @@ func testAlerts(t *testing.T, s store.Store) {
 	}
 	if h, err := s.AlertHead(ctx); err != nil || h != evs[1].Seq {
 		t.Fatalf("head %d %v, want %d", h, err, evs[1].Seq)
-	}
-	if err := s.DeleteAlertRule(ctx, r1.ID); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.DeleteAlertRule(ctx, r1.ID); !errors.Is(err, store.ErrNotFound) {
-		t.Fatalf("delete twice: %v", err)
-	}
-	if err := s.RecordAlert(ctx, r1.ID, st, nil); !errors.Is(err, store.ErrNotFound) {
-		t.Fatalf("record on a deleted rule: %v", err)
 	}
 }

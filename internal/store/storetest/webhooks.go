@@ -47,8 +47,14 @@ func testWebhooks(t *testing.T, s store.Store) {
 	if !list[0].AllBots || list[0].Bot != "" || list[0].Progress.Cursor != 7 {
 		t.Fatalf("all-bots webhook: %+v", list[0])
 	}
+	testWebhookProgress(t, s, w1.ID, created)
+}
 
-	// Progress saves under the current epoch only.
+// testWebhookProgress: progress saves under the current epoch only; replay starts a new one;
+// a dead letter is recorded with its progress; a revoked webhook takes no more saves.
+func testWebhookProgress(t *testing.T, s store.Store, id string, created time.Time) {
+	ctx := context.Background()
+	w1 := find(t, s, id)
 	p := webhook.Progress{Cursor: 12, AlertCursor: 2, Attempts: 3, NextAttempt: created.Add(time.Minute), LastError: "HTTP 500",
 		LastErrorAt: created, MarkAt: created, MarkHead: 15}
 	if err := s.SaveWebhookProgress(ctx, w1.ID, p); err != nil {
@@ -83,7 +89,12 @@ func testWebhooks(t *testing.T, s store.Store) {
 	if got := find(t, s, w1.ID).Progress; got.Cursor != 9 || got.DeadLettered != 4 {
 		t.Fatalf("progress after dead letter: %+v", got)
 	}
+	testWebhookRevoke(t, s, id, next, created)
+}
 
+func testWebhookRevoke(t *testing.T, s store.Store, id string, next webhook.Progress, created time.Time) {
+	ctx := context.Background()
+	w1 := find(t, s, id)
 	if err := s.RevokeWebhook(ctx, w1.ID, created.Add(time.Hour)); err != nil {
 		t.Fatalf("revoke: %v", err)
 	}
