@@ -254,4 +254,3 @@ func backoff(n int, base, ceil time.Duration) time.Duration {
 	d = min(d, ceil)
 	return d/2 + rand.N(d/2+1)
 }
-
