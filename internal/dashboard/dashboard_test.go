@@ -163,11 +163,22 @@ func TestCookieRoutes(t *testing.T) {
 		}
 		close(lines)
 	}()
-	for found := false; !found; {
+	// The dashboard's stream is the API's: the session, and a summary.changed notice for the
+	// figures it moved (in either order), which the page refreshes on.
+	event, notices := "", 0
+	for found := false; !found || notices == 0; {
 		select {
 		case l, ok := <-lines:
 			if !ok {
 				t.Fatal("stream ended")
+			}
+			if e, ok := strings.CutPrefix(l, "event: "); ok {
+				event = e
+				continue
+			}
+			if event == "summary.changed" && strings.HasPrefix(l, `data: {"asOf":"`) {
+				notices++
+				continue
 			}
 			if strings.HasPrefix(l, "data: ") {
 				if !strings.Contains(l, `"sessionId":"new"`) {

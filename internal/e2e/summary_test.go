@@ -242,7 +242,9 @@ func TestSummaryErrors(t *testing.T) {
 	app := s.CreateApp(t, testserver.AppSpec{Account: acct, Bots: []string{bot}})
 	tok := app.Token(t)
 	for _, c := range []struct{ body, field, part string }{
-		{`{"window":"1h"}`, "window", "unknown field"},
+		{`{"window":"1h"}`, "window", "not a known field"},
+		{`{"bucket":"1h","bucket":"1d"}`, "bucket", "more than once"},
+		{`{"Bucket":"1h"}`, "Bucket", "not a known field"},
 		{`{"bucket":"2h"}`, "bucket", "2h"},
 		{`{"bucket":5}`, "bucket", "string"},
 		{`{"timezone":"Mars/Olympus"}`, "timezone", "Mars/Olympus"},

@@ -92,6 +92,9 @@ func TestAggregatesBuiltOnUpgrade(t *testing.T) {
 		t.Fatal(err)
 	}
 	storetest.SummaryAfterUpgrade(t, s, func(t *testing.T) {
+		// Back to version 2, as a database of a release before the aggregates: what every
+		// later migration made is dropped with its record (a new one that creates tables adds
+		// them here).
 		conn, err := pgx.Connect(ctx, dsn)
 		if err != nil {
 			t.Fatal(err)

@@ -31,8 +31,14 @@ const (
 // Apply stores the batches in one immediate transaction; with synchronous=FULL the commit has
 // reached the disk when it returns.
 func (s *Store) Apply(ctx context.Context, batches []session.Batch) ([]session.Result, []session.Change, error) {
-	queries := append([]string{qSeen, qLoad, qHead, qUpsert}, aggQueries...)
+	queries := []string{qSeen, qLoad, qHead, qUpsert}
 	prepared, err := s.prepare(ctx, queries...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("prepare: %w", mapErr(err))
+	}
+	// Prepared before the transaction takes the one write connection: preparing on the pool
+	// inside it would wait for that connection forever.
+	aggPrepared, err := s.prepare(ctx, aggQueries...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("prepare: %w", mapErr(err))
 	}
@@ -86,8 +92,12 @@ func (s *Store) Apply(ctx context.Context, batches []session.Batch) ([]session.R
 			}
 		}
 	}
+	exec := func(ctx context.Context, q string, args ...any) error {
+		_, err := tx.StmtContext(ctx, aggPrepared[aggIndex[q]]).ExecContext(ctx, args...)
+		return mapErr(err)
+	}
 	err = deltas.Each(func(account, bot string, delta []analytics.Row) error {
-		return applyAggregates(ctx, stmts, account, bot, delta)
+		return applyAggregates(ctx, exec, account, bot, delta)
 	})
 	if err != nil {
 		return nil, nil, err

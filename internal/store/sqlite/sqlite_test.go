@@ -41,6 +41,9 @@ func TestAggregatesBuiltOnUpgrade(t *testing.T) {
 		t.Fatal(err)
 	}
 	storetest.SummaryAfterUpgrade(t, s, func(t *testing.T) {
+		// Back to version 1, as a database of a release before the aggregates: what every
+		// later migration made is dropped with its record (a new one that creates tables adds
+		// them here).
 		raw, err := sql.Open("sqlite", path)
 		if err != nil {
 			t.Fatal(err)

@@ -32,7 +32,12 @@ func (d *Deltas) Add(before, after *session.State) {
 	if before == nil && !after.Completed() {
 		return
 	}
-	rows := analytics.Delta(before, after)
+	var rows []analytics.Row
+	if before == nil {
+		rows = analytics.Contributions(after) // a new completion adds; Each sorts and combines
+	} else {
+		rows = analytics.Delta(before, after)
+	}
 	if len(rows) == 0 {
 		return
 	}

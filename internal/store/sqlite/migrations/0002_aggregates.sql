@@ -16,6 +16,14 @@ CREATE TABLE aggregates (
     PRIMARY KEY (account, bot, minute, channel, status, deflected_to, intent)
 ) WITHOUT ROWID;
 
+-- Apply adds deltas with one upsert per chunk of rows and never reads a row back, so these
+-- refuse what would put the aggregates out of step with the sessions: a delta that takes a
+-- row below zero sessions, or one that creates a row without any.
+CREATE TRIGGER aggregates_not_negative BEFORE UPDATE OF sessions ON aggregates WHEN NEW.sessions < 0
+BEGIN SELECT RAISE(ABORT, 'aggregates out of step: a row below zero sessions'); END;
+CREATE TRIGGER aggregates_not_empty AFTER INSERT ON aggregates WHEN NEW.sessions <= 0
+BEGIN SELECT RAISE(ABORT, 'aggregates out of step: a new row without sessions'); END;
+
 -- The summary's inProgress: sessions started and not ended, counted from their start without
 -- visiting the completed ones.
 CREATE INDEX sessions_in_progress ON sessions (account, bot, start_ns) WHERE end_ns IS NULL AND start_ns IS NOT NULL;
