@@ -29,6 +29,7 @@ type Store interface {
 // Leaser grants expiring named leases (webhook.Leaser): on a shared store, one node evaluates.
 type Leaser interface {
 	AcquireLeases(ctx context.Context, node string, names []string, ttl time.Duration) ([]string, error)
+	ReleaseLeases(ctx context.Context, node string) error
 }
 
 // LeaseName is the lease of alert evaluation.
@@ -72,6 +73,11 @@ func (e *Evaluator) Run(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
+			if e.o.Leaser != nil { // another node takes over at its next tick, not after the expiry
+				rctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+				defer cancel()
+				_ = e.o.Leaser.ReleaseLeases(rctx, e.o.Node)
+			}
 			return
 		case <-t.C:
 		}

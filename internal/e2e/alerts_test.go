@@ -3,11 +3,13 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/intentrt/intentrt/internal/auth"
+	"github.com/intentrt/intentrt/internal/store/postgres/pgtest"
 	"github.com/intentrt/intentrt/internal/testserver"
 )
 
@@ -54,8 +56,18 @@ func alertEvents(t *testing.T, rcv *receiver) []alertData {
 // falls back; a rule whose bot has fewer sessions than --min-sessions never fires. Both reach
 // the webhook subscribed to alerts, signed.
 func TestAlertFiresAndResolves(t *testing.T) {
+	alertScenario(t, filepath.Join(t.TempDir(), "alerts.db"))
+}
+
+// TestAlertFiresAndResolvesPostgres is the same on PostgreSQL, where the evaluator holds the
+// "alerts" lease.
+func TestAlertFiresAndResolvesPostgres(t *testing.T) {
+	alertScenario(t, pgtest.DSN(t))
+}
+
+func alertScenario(t *testing.T, db string) {
 	flags := []string{"--webhooks-allow-private", "--alert-interval", "200ms"}
-	s := testserver.Start(t, flags...)
+	s := testserver.StartDB(t, db, flags...)
 	const account = "acct-alert"
 	app := s.CreateApp(t, testserver.AppSpec{Account: account, Scopes: auth.Scopes})
 	tok := app.Token(t)

@@ -161,20 +161,28 @@ func (d *Dispatcher) reconcile(ctx context.Context, lastLease *time.Time) {
 			want = nil
 		}
 	}
+	// Workers to stop leave the map under the lock and are waited for outside it: Kick, which
+	// the committer calls after every commit, must never wait for a worker to wind down.
+	var stopping []*running
 	d.mu.Lock()
-	defer d.mu.Unlock()
 	for id, r := range d.workers {
 		h, ok := want[id]
 		if ok && h.Progress.Epoch == r.epoch && !isDone(r.done) {
 			continue
 		}
-		r.cancel()
-		<-r.done
+		stopping = append(stopping, r)
 		delete(d.workers, id)
 		if !ok && d.o.Observer.Gone != nil {
 			d.o.Observer.Gone(id)
 		}
 	}
+	d.mu.Unlock()
+	for _, r := range stopping {
+		r.cancel()
+		<-r.done // its last save is done before a successor reads the progress
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	for id, h := range want {
 		if _, ok := d.workers[id]; ok {
 			continue
@@ -196,11 +204,14 @@ func (d *Dispatcher) reconcile(ctx context.Context, lastLease *time.Time) {
 
 func (d *Dispatcher) stopAll() {
 	d.mu.Lock()
-	defer d.mu.Unlock()
-	for id, r := range d.workers {
+	all := d.workers
+	d.workers = map[string]*running{}
+	d.mu.Unlock()
+	for _, r := range all {
 		r.cancel()
+	}
+	for _, r := range all {
 		<-r.done
-		delete(d.workers, id)
 	}
 }
 
