@@ -180,6 +180,13 @@ func (w *worker) deadLetter(ctx context.Context, now time.Time) error {
 	if w.queue[0].Alert {
 		return w.deadLetterAlert(ctx, now)
 	}
+	if w.p.MarkHead <= w.p.Cursor {
+		// The mark covers nothing still pending (it never should): take a new one, never move
+		// the cursor back.
+		w.p.MarkAt, w.p.MarkHead = now, max(w.through, w.p.Cursor)
+		w.p.NextAttempt = now.Add(w.d.o.RetryBase)
+		return w.maybeSave(ctx, true)
+	}
 	st := w.d.o.Store
 	dl := DeadLetter{Stream: "sessions", After: w.p.Cursor, Through: w.p.MarkHead, At: now, Error: w.p.LastError}
 	n, err := st.CountWebhookChanges(ctx, w.hook.Account, w.hook.Bot, dl.After, dl.Through)
