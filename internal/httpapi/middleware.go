@@ -95,6 +95,9 @@ func (h *handlers) middleware(next http.Handler) http.Handler {
 			info.id = newRequestID()
 		}
 		w.Header().Set("X-Request-Id", info.id)
+		// No answer of this server is meant to be sniffed into another type (an error body
+		// echoing a path rendered as HTML, say).
+		w.Header().Set("X-Content-Type-Options", "nosniff")
 		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, info))
 		// An older Kore page printed ".../{botId}//intentrealtimedata"; the mux would redirect
 		// such a path, so it is collapsed here and served as is.

@@ -17,24 +17,27 @@ import (
 const (
 	aggKeyCols = `account, bot, minute, channel, status, deflected_to, intent`
 	aggUnnest  = `unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[])`
-	// qAggLock reads and locks the rows a commit changes, in key order. Apply already holds the
-	// cursor row, so writers do not race here; the lock and the order keep that true for any
-	// other writer of the aggregates (an erasure, a purge) that takes rows in the same order.
+	// aggMatch finds each key's row through the primary key, one index probe per key whatever
+	// plan a prepared statement settled on while the table was small (a hash join would scan
+	// the whole table on every commit).
+	aggMatch = ` AS k(` + aggKeyCols + `) CROSS JOIN LATERAL (SELECT t.ctid AS rid, t.* FROM aggregates t
+		WHERE t.account = k.account AND t.bot = k.bot AND t.minute = k.minute AND t.channel = k.channel
+			AND t.status = k.status AND t.deflected_to = k.deflected_to AND t.intent = k.intent FOR UPDATE) a`
+	// qAggLock reads and locks the rows a commit changes, in key order (the keys come sorted).
+	// Apply already holds the cursor row, so writers do not race here; the lock and the order
+	// keep that true for any other writer of the aggregates (an erasure, a purge) that takes
+	// rows in the same order.
 	qAggLock = `SELECT a.account, a.bot, a.minute, a.channel, a.status, a.deflected_to, a.intent,
 			a.sessions, a.no_intent, a.handled_sum, a.hist
-		FROM aggregates a JOIN ` + aggUnnest + ` AS k(` + aggKeyCols + `) USING (` + aggKeyCols + `)
-		ORDER BY a.account, a.bot, a.minute, a.channel, a.status, a.deflected_to, a.intent
-		FOR UPDATE OF a`
+		FROM ` + aggUnnest + aggMatch
 	// qAggPut writes the new values of every row that still counts sessions, in one statement.
 	qAggPut = `INSERT INTO aggregates (` + aggKeyCols + `, sessions, no_intent, handled_sum, hist)
 		SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[],
 			$8::bigint[], $9::bigint[], $10::bigint[], $11::bytea[])
 		ON CONFLICT (` + aggKeyCols + `) DO UPDATE SET sessions = excluded.sessions,
 			no_intent = excluded.no_intent, handled_sum = excluded.handled_sum, hist = excluded.hist`
-	// qAggDrop deletes the rows whose sessions reached 0.
-	qAggDrop = `DELETE FROM aggregates a USING ` + aggUnnest + ` AS k(` + aggKeyCols + `)
-		WHERE a.account = k.account AND a.bot = k.bot AND a.minute = k.minute AND a.channel = k.channel
-			AND a.status = k.status AND a.deflected_to = k.deflected_to AND a.intent = k.intent`
+	// qAggDrop deletes the rows whose sessions reached 0, found as qAggLock finds them.
+	qAggDrop = `DELETE FROM aggregates WHERE ctid = ANY(ARRAY(SELECT a.rid FROM ` + aggUnnest + aggMatch + `))`
 )
 
 type aggKey struct {

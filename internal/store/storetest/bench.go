@@ -20,7 +20,10 @@ import (
 // apart.
 func Load(tb testing.TB, s store.Store, account, bot, prefix string, n int, from, to time.Time) {
 	tb.Helper()
-	ctx := context.Background()
+	// A deadline of our own: a backend's default per-operation timeout is for serving, and a
+	// transaction of 10 000 sessions on a busy machine may take longer.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+	defer cancel()
 	channels := []string{"rtm", "audiocodes", "korevg", "twiliovoice"}
 	statuses := session.Statuses
 	intents := []string{"Book a Flight", "Cancel", "Check Status", "Refund", "Talk to Agent", "Weather"}

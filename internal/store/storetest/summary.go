@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/intentrt/intentrt/internal/analytics"
 	"github.com/intentrt/intentrt/internal/analytics/analyticstest"
 	"github.com/intentrt/intentrt/internal/session"
 	"github.com/intentrt/intentrt/internal/store"
@@ -33,6 +34,7 @@ func testSummaryMatchesBruteForce(t *testing.T, s store.Store) {
 		hs := analyticstest.RandomHistories(rng, sessions, summaryNow, span)
 		perSession := ingestHistories(t, s, rng, account, bot, hs)
 		stored := storedSessions(t, s, account, bot, perSession)
+		checkNoEmptyRows(t, s, account, bot)
 		for q := range queries {
 			body := analyticstest.RandomBody(rng, summaryNow, span)
 			got, err := svc.Summarize(context.Background(), account, bot, body, summaryNow)
@@ -49,6 +51,25 @@ func testSummaryMatchesBruteForce(t *testing.T, s store.Store) {
 					seed, q, req.Bucket, req.Zone, req.Channels, req.Intent, req.From, req.To, err)
 			}
 		}
+	}
+}
+
+// checkNoEmptyRows: a row whose sessions reached 0 is deleted, never kept (it would show no
+// figure, but the next delta on its key would start from it).
+func checkNoEmptyRows(t *testing.T, s store.Store, account, bot string) {
+	t.Helper()
+	all := &analytics.Request{PrevFrom: summaryNow.Add(-30 * 24 * time.Hour), To: summaryNow.Add(24 * time.Hour)}
+	rows, err := s.AggregateRows(context.Background(), account, bot, all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		if r.Sessions <= 0 {
+			t.Fatalf("aggregate row %+v kept with %d sessions", r.Key, r.Sessions)
+		}
+	}
+	if len(rows) == 0 {
+		t.Fatal("no aggregate rows at all")
 	}
 }
 
