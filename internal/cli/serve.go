@@ -29,6 +29,7 @@ type serveConfig struct {
 	demo            bool
 	rateLimit       int
 	rateOverrides   map[string]int
+	dashboardRate   int
 	maxBody         int64
 	maxEvents       int
 	logFormat       string
@@ -53,6 +54,7 @@ func defineServe(fs *flag.FlagSet, c *serveConfig) *serveFlags {
 	fs.BoolVar(&c.demo, "demo", false, "create a demo account, bot and app and feed simulated sessions")
 	fs.IntVar(&c.rateLimit, "rate-limit", 60, "read API requests per minute per account; 0 turns the limit off")
 	fs.Var(&f.overrides, "rate-limit-account", "per-account limit ACCOUNT=N, repeatable")
+	fs.IntVar(&c.dashboardRate, "dashboard-rate-limit", dashboard.DefaultPageRate, "dashboard requests per minute per account, a budget apart from --rate-limit; 0 turns it off")
 	fs.Int64Var(&c.maxBody, "max-body", 8<<20, "largest ingest body in bytes")
 	fs.IntVar(&c.maxEvents, "max-events", 10_000, "most events in one ingest request")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
@@ -85,8 +87,8 @@ func (c *serveConfig) check(level string, overrides []string) error {
 	if c.logFormat != "text" && c.logFormat != "json" {
 		return &usageError{fmt.Sprintf("serve: --log-format %q: use text or json", c.logFormat)}
 	}
-	if c.rateLimit < 0 || c.maxBody <= 0 || c.maxEvents <= 0 {
-		return &usageError{"serve: --rate-limit must be ≥ 0, --max-body and --max-events > 0"}
+	if c.rateLimit < 0 || c.dashboardRate < 0 || c.maxBody <= 0 || c.maxEvents <= 0 {
+		return &usageError{"serve: --rate-limit and --dashboard-rate-limit must be ≥ 0, --max-body and --max-events > 0"}
 	}
 	c.rateOverrides = map[string]int{}
 	for _, o := range overrides {
@@ -98,6 +100,14 @@ func (c *serveConfig) check(level string, overrides []string) error {
 		c.rateOverrides[acct] = v
 	}
 	return nil
+}
+
+// pageRate maps the flag (0: off) onto dashboard.Options (0: the default, negative: off).
+func pageRate(flag int) int {
+	if flag == 0 {
+		return -1
+	}
+	return flag
 }
 
 // newLogger returns the server's logger and a function that writes out what it buffered.
@@ -191,7 +201,7 @@ func buildServer(ctx context.Context, c serveConfig, log *slog.Logger, stdout io
 		Sessions: db, Ingest: committer, Tokens: verifier, Limiter: limiter, Storage: db,
 		Metrics: m, Logger: log, Limits: httpapi.Limits{MaxBodyBytes: c.maxBody, MaxEvents: c.maxEvents},
 		Stopping: s.stopping, Changes: db, Live: broker, ReadCache: readCache,
-		Dashboard: dashboard.New(dashboard.Options{Apps: apps}),
+		Dashboard: dashboard.New(dashboard.Options{Apps: apps, PageRate: pageRate(c.dashboardRate)}),
 	})
 
 	ln, err := net.Listen("tcp", c.addr)

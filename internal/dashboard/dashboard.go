@@ -26,6 +26,11 @@ type AppSource interface {
 // Options configure the dashboard.
 type Options struct {
 	Apps AppSource
+	// Summary computes the page's figures (docs/api.md §6); nil: the figures route answers 503.
+	Summary Summarizer
+	// PageRate is each account's budget of the page's requests a minute (DefaultPageRate when
+	// 0; negative: unlimited). It is not the read API's limit: see budget.go.
+	PageRate int
 	// SessionTTL is how long a sign-in lasts (12 h by default).
 	SessionTTL time.Duration
 	// Now is the clock (time.Now by default).
@@ -34,21 +39,24 @@ type Options struct {
 
 // Dashboard is the page and its sign-in settings; Bind gives its handlers.
 type Dashboard struct {
-	apps   AppSource
-	ttl    time.Duration
-	now    func() time.Time
-	static fs.FS
+	apps    AppSource
+	summary Summarizer
+	budget  *pageBudget
+	ttl     time.Duration
+	now     func() time.Time
+	static  fs.FS
 }
 
 // New returns the dashboard.
 func New(o Options) *Dashboard {
-	d := &Dashboard{apps: o.Apps, ttl: o.SessionTTL, now: o.Now}
+	d := &Dashboard{apps: o.Apps, summary: o.Summary, ttl: o.SessionTTL, now: o.Now}
 	if d.ttl <= 0 {
 		d.ttl = 12 * time.Hour
 	}
 	if d.now == nil {
 		d.now = time.Now
 	}
+	d.budget = newPageBudget(o.PageRate)
 	sub, err := fs.Sub(assets, "assets")
 	if err != nil {
 		panic(err) // the embedded tree is fixed at build time
