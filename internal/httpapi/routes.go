@@ -40,7 +40,7 @@ func (h *handlers) routes(mux *http.ServeMux) {
 		mux.HandleFunc("POST /ui/api/session", ui.SignIn)
 		mux.HandleFunc("DELETE /ui/api/session", ui.SignOut)
 		mux.HandleFunc("GET /ui/api/bots/{botId}/sessions", ui.Sessions) // the page's own rate budget
-		mux.HandleFunc("POST /ui/api/bots/{botId}/summary", ui.Summary)   // the same budget
+		mux.HandleFunc("POST /ui/api/bots/{botId}/summary", ui.Summary)  // the same budget
 		mux.HandleFunc("/ui/api/bots/{botId}/summary", h.methodNotAllowed("POST"))
 		mux.HandleFunc("GET /ui/api/bots/{botId}/stream", ui.Stream)
 	}
