@@ -16,7 +16,7 @@ import (
 // Summarizer computes a bot's summary (docs/api.md §6): the service the API's summary route
 // uses, so that the page and the API give the same figures for the same body.
 type Summarizer interface {
-	Summarize(ctx context.Context, account, bot string, body analytics.Body, now time.Time) (*analytics.Summary, error)
+	Summarize(ctx context.Context, account, bot string, body analytics.Body, now time.Time) (analytics.Summary, error)
 }
 
 // Summary answers the page's figures: the API's summary body in, the API's summary out, under
