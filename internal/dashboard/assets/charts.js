@@ -1,0 +1,136 @@
+// intentrt dashboard: charts as inline SVG, drawn from a summary (no library: the page's
+// Content-Security-Policy loads nothing from elsewhere, and these few shapes do not need one).
+'use strict';
+
+import { STATUSES, STATUS_LABEL, STATUS_COLOUR, channelColour, count, share, clock, dateShort, weekday, sameDay } from './format.js';
+
+const NS = 'http://www.w3.org/2000/svg';
+function el(name, attrs, text) {
+  const e = document.createElementNS(NS, name);
+  for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+const none = (box, text) => {
+  const p = document.createElement('p');
+  p.className = 'none';
+  p.textContent = text;
+  box.replaceChildren(p);
+};
+
+// niceTicks returns 0 and round steps up to at least max (1, 2 or 5 times a power of ten).
+function niceTicks(max, want) {
+  if (max <= 0) return [0, 1];
+  const raw = max / want;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw && s >= 1) || Math.max(1, mag * 10);
+  const ticks = [];
+  for (let v = 0; v < max + step; v += step) ticks.push(v);
+  return ticks;
+}
+
+const BUCKET_NAME = { '1m': 'minute', '5m': '5 minutes', '15m': '15 minutes', '1h': 'hour', '1d': 'day' };
+
+// series draws sessions per bucket, stacked by status, with a y axis of counts, an x axis of
+// local times, and the bucket still filling (the one holding asOf) hatched and labelled.
+export function series(box, sum, zone) {
+  const pts = sum.series;
+  if (!pts.length) return none(box, 'No buckets in this window.');
+  const W = 960, H = 260, L = 48, R = 12, T = 22, B = 44;
+  const iw = W - L - R, ih = H - T - B;
+  const max = Math.max(...pts.map((p) => p.sessions));
+  const ticks = niceTicks(max, 4);
+  const top = ticks[ticks.length - 1];
+  const y = (v) => T + ih - (v / top) * ih;
+  const bw = iw / pts.length;
+  const asOf = Date.parse(sum.asOf);
+  const ends = pts.map((p, i) => (i + 1 < pts.length ? Date.parse(pts[i + 1].start) : Date.parse(sum.to)));
+  const partial = pts.findIndex((p, i) => Date.parse(p.start) <= asOf && asOf < ends[i]);
+  const s = el('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', class: 'series',
+    'aria-label': `Sessions per ${BUCKET_NAME[sum.bucket]}, by status: ${pts.map((p) => p.sessions).join(', ')}` });
+  const defs = el('defs');
+  const pat = el('pattern', { id: 'hatch', width: 6, height: 6, patternUnits: 'userSpaceOnUse', patternTransform: 'rotate(45)' });
+  pat.append(el('rect', { width: 6, height: 6, fill: '#ffffff', 'fill-opacity': 0.55 }), el('line', { x1: 0, y1: 0, x2: 0, y2: 6, stroke: '#ffffff', 'stroke-width': 3 }));
+  defs.append(pat);
+  s.append(defs);
+  for (const t of ticks) {
+    s.append(el('line', { x1: L, x2: W - R, y1: y(t) + 0.5, y2: y(t) + 0.5, class: t ? 'grid' : 'axis' }));
+    s.append(el('text', { x: L - 6, y: y(t) + 4, class: 'tick', 'text-anchor': 'end' }, count(t)));
+  }
+  s.append(el('text', { x: 4, y: 12, class: 'unit' }, `sessions per ${BUCKET_NAME[sum.bucket]}`));
+  pts.forEach((p, i) => {
+    let acc = 0;
+    const x = L + i * bw + Math.min(2, bw * 0.15);
+    const w = Math.max(1, bw - 2 * Math.min(2, bw * 0.15));
+    const g = el('g', { 'data-start': p.start });
+    const title = el('title', {}, `${label(p.start, sum, zone)}: ${count(p.sessions)} sessions${i === partial ? ' (partial: still filling)' : ''}` +
+      STATUSES.map((k) => `\n${STATUS_LABEL[k]} ${count(p[k])} (${share(p[k], p.sessions)})`).join(''));
+    g.append(title);
+    for (const k of STATUSES) {
+      if (!p[k]) continue;
+      const h = (p[k] / top) * ih;
+      g.append(el('rect', { x, y: y(acc) - h, width: w, height: h, fill: STATUS_COLOUR[k] }));
+      acc += p[k];
+    }
+    if (i === partial && p.sessions) g.append(el('rect', { x, y: y(p.sessions), width: w, height: (p.sessions / top) * ih, fill: 'url(#hatch)' }));
+    s.append(g);
+  });
+  if (partial >= 0) {
+    const x = L + (partial + 0.5) * bw;
+    s.append(el('text', { x: Math.min(x, W - R - 2), y: y(pts[partial].sessions) - 5, class: 'partial', 'text-anchor': x > W - R - 30 ? 'end' : 'middle' }, 'partial'));
+  }
+  // x ticks: at most about eight labels, on whole buckets; dates where the day changes.
+  const every = Math.max(1, Math.ceil(pts.length / 8));
+  pts.forEach((p, i) => {
+    if (i % every) return;
+    const x = L + i * bw;
+    s.append(el('line', { x1: x + 0.5, x2: x + 0.5, y1: T + ih, y2: T + ih + 5, class: 'axis' }));
+    const d = new Date(Date.parse(p.start));
+    const prev = i >= every ? new Date(Date.parse(pts[i - every].start)) : null;
+    const first = sum.bucket === '1d' ? weekday(d, zone) : clock(d, zone);
+    const second = sum.bucket !== '1d' && (!prev || !sameDay(d, prev, zone)) ? dateShort(d, zone) : '';
+    s.append(el('text', { x, y: T + ih + 18, class: 'tick', 'text-anchor': 'start' }, first));
+    if (second) s.append(el('text', { x, y: T + ih + 32, class: 'tick sub', 'text-anchor': 'start' }, second));
+  });
+  box.replaceChildren(s);
+}
+
+function label(start, sum, zone) {
+  const d = new Date(Date.parse(start));
+  return sum.bucket === '1d' ? weekday(d, zone) : `${dateShort(d, zone)} ${clock(d, zone)}`;
+}
+
+// bars draws one horizontal bar per item with its count and its share of the window's sessions.
+// items: [{name, label, n, colour}]; whole: the sessions the shares are of.
+export function bars(box, items, whole, caption) {
+  if (!items.length) return none(box, 'No sessions in this window.');
+  const W = 440, rowH = 28, labelW = 150, valW = 118;
+  const max = Math.max(...items.map((i) => i.n), 1);
+  const s = el('svg', { viewBox: `0 0 ${W} ${items.length * rowH}`, role: 'img',
+    'aria-label': `${caption}: ${items.map((i) => `${i.label} ${i.n} (${share(i.n, whole)})`).join(', ')}` });
+  items.forEach((it, i) => {
+    const y0 = i * rowH;
+    const bw = Math.max(2, ((W - labelW - valW) * it.n) / max);
+    const t = el('text', { x: 0, y: y0 + 18, class: 'lbl' }, it.label.length > 21 ? `${it.label.slice(0, 20)}…` : it.label);
+    t.append(el('title', {}, it.label));
+    s.append(t);
+    s.append(el('rect', { x: labelW, y: y0 + 6, width: bw, height: 16, rx: 3, fill: it.colour }));
+    const v = el('text', { x: labelW + bw + 6, y: y0 + 18, class: 'val' }, count(it.n));
+    v.append(el('tspan', { class: 'pct', dx: 6 }, share(it.n, whole)));
+    s.append(v);
+  });
+  box.replaceChildren(s);
+}
+
+export function statusItems(f) {
+  return STATUSES.map((k) => ({ name: k, label: STATUS_LABEL[k], n: f[k], colour: STATUS_COLOUR[k] }));
+}
+export function channelItems(list) {
+  return list.map((c) => ({ name: c.channel, label: c.channel, n: c.sessions, colour: channelColour(c.channel) }));
+}
+export function intentItems(list) {
+  return list.map((c) => ({ name: c.intent, label: c.intent, n: c.sessions, colour: '#1f5fbf' }));
+}
+export function deflectionItems(list) {
+  return list.map((c) => ({ name: c.channel, label: `to ${c.channel}`, n: c.sessions, colour: channelColour(c.channel) }));
+}
