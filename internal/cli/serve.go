@@ -20,6 +20,7 @@ import (
 	"github.com/intentrt/intentrt/internal/metrics"
 	"github.com/intentrt/intentrt/internal/ratelimit"
 	"github.com/intentrt/intentrt/internal/session"
+	"github.com/intentrt/intentrt/internal/summary"
 )
 
 // serveConfig is everything "serve" is configured with.
@@ -198,7 +199,7 @@ func buildServer(ctx context.Context, c serveConfig, log *slog.Logger, stdout io
 		}
 	}
 	handler := httpapi.NewServer(httpapi.Deps{
-		Sessions: db, Ingest: committer, Tokens: verifier, Limiter: limiter, Storage: db,
+		Sessions: db, Summary: &summary.Service{Source: db}, Ingest: committer, Tokens: verifier, Limiter: limiter, Storage: db,
 		Metrics: m, Logger: log, Limits: httpapi.Limits{MaxBodyBytes: c.maxBody, MaxEvents: c.maxEvents},
 		Stopping: s.stopping, Changes: db, Live: broker, ReadCache: readCache,
 		Dashboard: dashboard.New(dashboard.Options{Apps: apps, PageRate: pageRate(c.dashboardRate)}),

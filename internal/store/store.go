@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/intentrt/intentrt/internal/analytics"
 	"github.com/intentrt/intentrt/internal/auth"
 	"github.com/intentrt/intentrt/internal/session"
 )
@@ -29,6 +30,7 @@ var (
 // Store is the whole of what intentrt asks of a storage backend.
 type Store interface {
 	Sessions
+	Summaries
 	Apps
 	// Ping checks that the storage answers.
 	Ping(ctx context.Context) error
@@ -49,6 +51,18 @@ type Sessions interface {
 	ChangesSince(ctx context.Context, account, bot string, after int64, limit int) ([]session.Change, error)
 	// Head returns the highest cursor assigned so far (0 when none).
 	Head(ctx context.Context) (int64, error)
+}
+
+// Summaries reads the per-minute aggregates (docs/analytics.md) that Apply keeps current in the
+// transaction that commits the sessions, and counts the sessions in progress: what a summary
+// (docs/api.md §6) is built from.
+type Summaries interface {
+	// AggregateRows returns the aggregate rows of a bot that req wants (at least those with
+	// req.Wants; a backend may return more), ordered by minute.
+	AggregateRows(ctx context.Context, account, bot string, req *analytics.Request) ([]analytics.Row, error)
+	// InProgress counts the sessions of a bot whose start is known and end is not, that started
+	// at or after since, on one of channels (lowercase; empty means every channel).
+	InProgress(ctx context.Context, account, bot string, channels []string, since time.Time) (int64, error)
 }
 
 // Apps stores API clients and the JWT ids they have used.

@@ -64,6 +64,7 @@ func (s *Store) Apply(ctx context.Context, batches []session.Batch) ([]session.R
 		states  = map[session.Key]*session.State{}
 		dirty   []*session.State // sessions to write, each once, in first-touched order
 		touched = map[session.Key]bool{}
+		deltas  sqlrow.Deltas
 	)
 	for bi, b := range batches {
 		fresh, err := recordEvents(ctx, tx, b, &results[bi])
@@ -77,9 +78,11 @@ func (s *Store) Apply(ctx context.Context, batches []session.Batch) ([]session.R
 		for _, sid := range order {
 			k := session.Key{Account: b.Account, Bot: b.Bot, SessionID: sid}
 			st := states[k]
+			before := deltas.Before(st)
 			if ch, ok := st.Fold(groups[sid], next); ok {
 				changes = append(changes, ch)
 			}
+			deltas.Add(before, st)
 			if !touched[k] {
 				touched[k] = true
 				dirty = append(dirty, st)
@@ -89,6 +92,9 @@ func (s *Store) Apply(ctx context.Context, batches []session.Batch) ([]session.R
 	pipe := &pgx.Batch{}
 	if len(dirty) > 0 {
 		pipe.Queue(qUpsertMany, sessionColumns(dirty)...)
+	}
+	if err := queueAggregates(ctx, tx, &deltas, pipe); err != nil {
+		return nil, nil, err
 	}
 	if head != start {
 		pipe.Queue(qSetHead, head)

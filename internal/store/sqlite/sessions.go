@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/intentrt/intentrt/internal/analytics"
 	"github.com/intentrt/intentrt/internal/session"
 	"github.com/intentrt/intentrt/internal/store/sqlrow"
 )
@@ -30,7 +31,7 @@ const (
 // Apply stores the batches in one immediate transaction; with synchronous=FULL the commit has
 // reached the disk when it returns.
 func (s *Store) Apply(ctx context.Context, batches []session.Batch) ([]session.Result, []session.Change, error) {
-	queries := []string{qSeen, qLoad, qHead, qUpsert}
+	queries := append([]string{qSeen, qLoad, qHead, qUpsert}, aggQueries...)
 	prepared, err := s.prepare(ctx, queries...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("prepare: %w", mapErr(err))
@@ -52,6 +53,7 @@ func (s *Store) Apply(ctx context.Context, batches []session.Batch) ([]session.R
 
 	results := make([]session.Result, len(batches))
 	var changes []session.Change
+	var deltas sqlrow.Deltas
 	for bi, b := range batches {
 		fresh := make([]session.Event, 0, len(b.Events))
 		for _, e := range b.Events {
@@ -74,13 +76,21 @@ func (s *Store) Apply(ctx context.Context, batches []session.Batch) ([]session.R
 			} else if err != nil {
 				return nil, nil, fmt.Errorf("load session: %w", mapErr(err))
 			}
+			before := deltas.Before(&st)
 			if ch, ok := st.Fold(groups[sid], next); ok {
 				changes = append(changes, ch)
 			}
+			deltas.Add(before, &st)
 			if _, err := stmts[qUpsert].ExecContext(ctx, sqlrow.StateArgs(&st)...); err != nil {
 				return nil, nil, fmt.Errorf("store session: %w", mapErr(err))
 			}
 		}
+	}
+	err = deltas.Each(func(account, bot string, delta []analytics.Row) error {
+		return applyAggregates(ctx, stmts, account, bot, delta)
+	})
+	if err != nil {
+		return nil, nil, err
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, nil, fmt.Errorf("commit: %w", mapErr(err))

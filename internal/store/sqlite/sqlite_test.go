@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
 	"testing"
 
@@ -23,5 +24,32 @@ func TestConformance(t *testing.T) {
 			t.Fatal(err)
 		}
 		return s
+	})
+}
+
+// TestAggregatesBuiltOnUpgrade: sessions stored before the aggregates existed are counted by
+// the migration that creates them.
+func TestAggregatesBuiltOnUpgrade(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "intentrt.db")
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	storetest.SummaryAfterUpgrade(t, s, func(t *testing.T) {
+		raw, err := sql.Open("sqlite", path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer raw.Close()
+		for _, q := range []string{`DROP TABLE aggregates`, `DROP INDEX sessions_in_progress`, `DELETE FROM schema_migrations WHERE version = 2`} {
+			if _, err := raw.ExecContext(ctx, q); err != nil {
+				t.Fatal(q, err)
+			}
+		}
 	})
 }

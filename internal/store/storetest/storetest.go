@@ -35,6 +35,7 @@ func Run(t *testing.T, open Open) {
 		{"LatestFilters", testLatestFilters},
 		{"ChangesSince", testChangesSince},
 		{"RoundTrip", testRoundTrip},
+		{"SummaryMatchesBruteForce", testSummaryMatchesBruteForce},
 		{"Apps", testApps},
 		{"RevokeApp", testRevokeApp},
 		{"JTI", testJTI},
