@@ -51,12 +51,13 @@ type Routes struct {
 	h      Host
 	latest SessionReader
 	heads  HeadReader // nil: the server has no stream, and the page cannot start
+	sum    Summarizer // nil: the figures route answers 503
 }
 
 // Bind returns the dashboard's handlers on top of host; latest and heads are the data the
-// page starts from.
-func (d *Dashboard) Bind(host Host, latest SessionReader, heads HeadReader) *Routes {
-	return &Routes{d: d, h: host, latest: latest, heads: heads}
+// page starts from, sum the summary service the API's summary route uses too.
+func (d *Dashboard) Bind(host Host, latest SessionReader, heads HeadReader, sum Summarizer) *Routes {
+	return &Routes{d: d, h: host, latest: latest, heads: heads, sum: sum}
 }
 
 // whoami is what the page learns about the signed-in app; never its secret.

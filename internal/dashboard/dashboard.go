@@ -26,8 +26,6 @@ type AppSource interface {
 // Options configure the dashboard.
 type Options struct {
 	Apps AppSource
-	// Summary computes the page's figures (docs/api.md §6); nil: the figures route answers 503.
-	Summary Summarizer
 	// PageRate is each account's budget of the page's requests a minute (DefaultPageRate when
 	// 0; negative: unlimited). It is not the read API's limit: see budget.go.
 	PageRate int
@@ -39,17 +37,16 @@ type Options struct {
 
 // Dashboard is the page and its sign-in settings; Bind gives its handlers.
 type Dashboard struct {
-	apps    AppSource
-	summary Summarizer
-	budget  *pageBudget
-	ttl     time.Duration
-	now     func() time.Time
-	static  fs.FS
+	apps   AppSource
+	budget *pageBudget
+	ttl    time.Duration
+	now    func() time.Time
+	static fs.FS
 }
 
 // New returns the dashboard.
 func New(o Options) *Dashboard {
-	d := &Dashboard{apps: o.Apps, summary: o.Summary, ttl: o.SessionTTL, now: o.Now}
+	d := &Dashboard{apps: o.Apps, ttl: o.SessionTTL, now: o.Now}
 	if d.ttl <= 0 {
 		d.ttl = 12 * time.Hour
 	}

@@ -2,15 +2,14 @@ package dashboard
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/intentrt/intentrt/internal/analytics"
+	"github.com/intentrt/intentrt/internal/summary"
 )
 
 // Summarizer computes a bot's summary (docs/api.md §6): the service the API's summary route
@@ -18,6 +17,9 @@ import (
 type Summarizer interface {
 	Summarize(ctx context.Context, account, bot string, body analytics.Body, now time.Time) (analytics.Summary, error)
 }
+
+// maxSummaryBody bounds the body as the API's summary route does.
+const maxSummaryBody = 64 << 10
 
 // Summary answers the page's figures: the API's summary body in, the API's summary out, under
 // the cookie and the page's own rate budget. POST, like the API, so that the page sends the
@@ -27,20 +29,26 @@ func (a *Routes) Summary(w http.ResponseWriter, r *http.Request) {
 	if !ok || !a.sameOrigin(w, r) || !a.allow(w, r, app.Account) {
 		return
 	}
-	if a.d.summary == nil {
+	if a.sum == nil {
 		a.h.WriteError(w, r, http.StatusServiceUnavailable, "the summary is not available on this server")
 		return
 	}
-	body, err := decodeSummaryBody(http.MaxBytesReader(w, r.Body, 64<<10))
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxSummaryBody))
 	if err != nil {
-		a.h.WriteError(w, r, http.StatusBadRequest, err.Error())
+		a.h.WriteError(w, r, http.StatusRequestEntityTooLarge, fmt.Sprintf("body too large: at most %d bytes", maxSummaryBody))
 		return
 	}
-	sum, err := a.d.summary.Summarize(r.Context(), app.Account, bot, body, a.d.now())
+	// The API's decoder and service: the same body gives the same answer on both routes.
+	body, err := summary.DecodeBody(raw)
+	if err != nil {
+		a.h.WriteError(w, r, http.StatusBadRequest, fieldMsg(err))
+		return
+	}
+	sum, err := a.sum.Summarize(r.Context(), app.Account, bot, body, a.d.now())
 	var fe *analytics.FieldError
 	switch {
 	case errors.As(err, &fe):
-		a.h.WriteError(w, r, http.StatusBadRequest, fe.Error())
+		a.h.WriteError(w, r, http.StatusBadRequest, fieldMsg(err))
 		return
 	case err != nil:
 		a.h.WriteInternal(w, r, fmt.Errorf("dashboard summary: %w", err))
@@ -52,21 +60,11 @@ func (a *Routes) Summary(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(sum.AppendJSON(make([]byte, 0, 16<<10)))
 }
 
-// decodeSummaryBody reads one JSON object of the summary's known fields; an empty body is {}.
-func decodeSummaryBody(r io.Reader) (analytics.Body, error) {
-	var b analytics.Body
-	dec := json.NewDecoder(r)
-	dec.DisallowUnknownFields()
-	err := dec.Decode(&b)
-	switch {
-	case err == nil && dec.More():
-		return b, errors.New("body must hold a single JSON object")
-	case err == nil || errors.Is(err, io.EOF):
-		return b, nil
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		return b, fmt.Errorf("body field %s is not known; accepted: from, to, bucket, timezone, channels, intent, top",
-			strings.TrimPrefix(err.Error(), "json: unknown field "))
-	default:
-		return b, fmt.Errorf("body must be a JSON object of the summary's fields: %s", strings.TrimPrefix(err.Error(), "json: "))
+// fieldMsg words a field error as the API's summary route does: `body field "x" …`.
+func fieldMsg(err error) string {
+	var fe *analytics.FieldError
+	if errors.As(err, &fe) {
+		return fmt.Sprintf("body field %q %s", fe.Field, fe.Msg)
 	}
+	return err.Error()
 }

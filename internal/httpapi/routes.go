@@ -7,6 +7,7 @@ import (
 
 	"github.com/intentrt/intentrt/api"
 	"github.com/intentrt/intentrt/internal/auth"
+	"github.com/intentrt/intentrt/internal/dashboard"
 )
 
 // routes is the route table of the whole binary: the Kore API, the stream, ingest, operations
@@ -35,7 +36,11 @@ func (h *handlers) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/openapi.yaml", api.ServeOpenAPI)
 
 	if h.Dashboard != nil { // the web page: its own package, mounted with the API's helpers
-		ui := h.Dashboard.Bind(dashboardHost{h}, h.Sessions, h.Changes)
+		var sum dashboard.Summarizer
+		if h.Summary != nil { // not a non-nil interface holding nil
+			sum = h.Summary
+		}
+		ui := h.Dashboard.Bind(dashboardHost{h}, h.Sessions, h.Changes, sum)
 		mux.HandleFunc("GET /{$}", ui.Index)
 		mux.HandleFunc("GET /ui/assets/{name}", ui.Asset)
 		mux.HandleFunc("GET /ui/api/session", ui.Me)

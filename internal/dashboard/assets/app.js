@@ -194,7 +194,7 @@ function syncControls() {
   $('c-from').value = view.from;
   $('c-to').value = view.to;
   $('custom').hidden = $('custom-to').hidden = view.range !== 'custom';
-  $('tz-local').textContent = Intl.DateTimeFormat().resolvedOptions().timeZone || 'Local';
+  $('tz-local').textContent = `Browser (${Intl.DateTimeFormat().resolvedOptions().timeZone || 'local'})`;
   $('tz-local').setAttribute('aria-pressed', String(!view.utc));
   $('tz-utc').setAttribute('aria-pressed', String(view.utc));
   $('q').value = view.q;

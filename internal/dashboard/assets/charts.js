@@ -36,7 +36,8 @@ const BUCKET_NAME = { '1m': 'minute', '5m': '5 minutes', '15m': '15 minutes', '1
 export function series(box, sum, zone) {
   const pts = sum.series;
   if (!pts.length) return none(box, 'No buckets in this window.');
-  const W = 960, H = 260, L = 48, R = 12, T = 22, B = 44;
+  // Drawn at the size it is shown, so that its text is the page's size at every width.
+  const W = Math.max(300, box.clientWidth || 960), H = W < 600 ? 220 : 260, L = 48, R = 12, T = 22, B = 44;
   const iw = W - L - R, ih = H - T - B;
   const max = Math.max(...pts.map((p) => p.sessions));
   const ticks = niceTicks(max, 4);
@@ -104,18 +105,19 @@ function label(start, sum, zone) {
 // items: [{name, label, n, colour}]; whole: the sessions the shares are of.
 export function bars(box, items, whole, caption) {
   if (!items.length) return none(box, 'No sessions in this window.');
-  const W = 440, rowH = 28, labelW = 150, valW = 118;
+  const W = Math.max(260, box.clientWidth || 440), rowH = 26, labelW = Math.min(160, W * 0.4), valW = 104;
   const max = Math.max(...items.map((i) => i.n), 1);
   const s = el('svg', { viewBox: `0 0 ${W} ${items.length * rowH}`, role: 'img',
     'aria-label': `${caption}: ${items.map((i) => `${i.label} ${i.n} (${share(i.n, whole)})`).join(', ')}` });
   items.forEach((it, i) => {
     const y0 = i * rowH;
     const bw = Math.max(2, ((W - labelW - valW) * it.n) / max);
-    const t = el('text', { x: 0, y: y0 + 18, class: 'lbl' }, it.label.length > 21 ? `${it.label.slice(0, 20)}…` : it.label);
+    const room = Math.floor(labelW / 7.5);
+    const t = el('text', { x: 0, y: y0 + 17, class: 'lbl' }, it.label.length > room ? `${it.label.slice(0, room - 1)}…` : it.label);
     t.append(el('title', {}, it.label));
     s.append(t);
     s.append(el('rect', { x: labelW, y: y0 + 6, width: bw, height: 16, rx: 3, fill: it.colour }));
-    const v = el('text', { x: labelW + bw + 6, y: y0 + 18, class: 'val' }, count(it.n));
+    const v = el('text', { x: labelW + bw + 6, y: y0 + 17, class: 'val' }, count(it.n));
     v.append(el('tspan', { class: 'pct', dx: 6 }, share(it.n, whole)));
     s.append(v);
   });

@@ -27,7 +27,16 @@ function span(sum, zone) {
     ? `${day(a)} – ${clock(b, zone)}` : `${day(a)} – ${day(b)}`;
 }
 
+let last = null;
+// Charts are drawn at their shown width: draw again when it changes.
+new ResizeObserver(() => {
+  if (!last) return;
+  cancelAnimationFrame(last.frame);
+  last.frame = requestAnimationFrame(() => drawCharts(last.sum, last.zone));
+}).observe(document.getElementById('c-series'));
+
 export function renderFigures(sum, zone, name) {
+  last = { sum, zone, frame: 0 };
   $('w-name').textContent = name;
   $('w-span').textContent = `${span(sum, zone)} (${zone}) · ${sum.bucket} buckets`;
   $('w-span').dataset.from = sum.from;
@@ -61,6 +70,10 @@ export function renderFigures(sum, zone, name) {
     s.append(sw, `${STATUS_LABEL[k]}`);
     return s;
   }));
+  drawCharts(sum, zone);
+}
+
+function drawCharts(sum, zone) {
   series($('c-series'), sum, zone);
   const n = sum.totals.sessions;
   bars($('c-intents'), intentItems(sum.intents.slice(0, 10)), n, 'Top intents');
