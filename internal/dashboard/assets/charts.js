@@ -76,9 +76,11 @@ export function series(box, sum, zone) {
     if (i === partial && p.sessions) g.append(el('rect', { x, y: y(p.sessions), width: w, height: (p.sessions / top) * ih, fill: 'url(#hatch)' }));
     s.append(g);
   });
-  if (partial >= 0) {
-    const x = L + (partial + 0.5) * bw;
-    s.append(el('text', { x: Math.min(x, W - R - 2), y: y(pts[partial].sessions) - 5, class: 'partial', 'text-anchor': x > W - R - 30 ? 'end' : 'middle' }, 'partial'));
+  if (partial >= 0) { // a dashed line where the filling bucket starts, named at the top
+    const x = L + partial * bw;
+    s.append(el('line', { x1: x + 0.5, x2: x + 0.5, y1: T - 4, y2: T + ih, class: 'partial-line' }));
+    const right = x + bw > W - R - 60;
+    s.append(el('text', { x: right ? x - 4 : x + 4, y: T + 6, class: 'partial', 'text-anchor': right ? 'end' : 'start' }, 'filling →'));
   }
   // x ticks: at most about eight labels, on whole buckets; dates where the day changes.
   const every = Math.max(1, Math.ceil(pts.length / 8));
