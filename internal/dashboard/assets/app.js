@@ -17,6 +17,7 @@ const state = {
   conn: { state: 'offline', attempt: 0, retryAt: 0 },
   inflight: false, dirty: false, lastFetch: 0, gapTimer: 0, edgeTimer: 0, backoffUntil: 0,
   channels: new Set(), intents: new Set(), port: null,
+  figSeq: 0, tableSeq: 0, // only the answer to the latest request of each kind is shown
 };
 
 // ---- server calls -------------------------------------------------------------------
@@ -167,12 +168,15 @@ $('view-form').addEventListener('submit', (e) => {
   if (bot) openBot(bot);
 });
 
+let searchTimer = 0;
 function onViewChange() {
   view.range = $('range').value;
   view.channel = $('f-channel').value;
   view.intent = $('f-intent').value;
   view.from = $('c-from').value;
   view.to = $('c-to').value;
+  view.q = $('q').value.trim(); // a search still being typed goes with the rest
+  clearTimeout(searchTimer);
   syncControls();
   writeURL();
   if (view.range === 'custom' && !(view.from && view.to)) return; // wait for both ends
@@ -182,7 +186,6 @@ for (const id of ['range', 'f-channel', 'f-intent', 'c-from', 'c-to']) $(id).add
 for (const [id, utc] of [['tz-local', false], ['tz-utc', true]]) {
   $(id).addEventListener('click', () => { view.utc = utc; onViewChange(); });
 }
-let searchTimer = 0;
 $('q').addEventListener('input', () => {
   clearTimeout(searchTimer);
   searchTimer = setTimeout(() => { view.q = $('q').value.trim(); writeURL(); loadTable(); }, 300);
@@ -237,6 +240,7 @@ document.addEventListener('visibilitychange', () => { if (!document.hidden && st
 
 async function fetchFigures() {
   const gen = state.gen;
+  const seq = ++state.figSeq;
   const body = summaryBody(new Date());
   state.inflight = true;
   state.lastFetch = Date.now();
@@ -248,7 +252,7 @@ async function fetchFigures() {
   } finally {
     state.inflight = false;
   }
-  if (gen !== state.gen) return;
+  if (gen !== state.gen || seq !== state.figSeq) return;
   if (r.status === 401) { showSignIn(errorText(r)); return; }
   if (!r.ok) {
     $('app-error').textContent = r.status ? errorText(r) : 'The server cannot be reached; the figures will refresh when it answers.';
@@ -284,13 +288,14 @@ function scheduleEdge(sum) {
 async function loadTable() {
   if (!state.bot || !state.sum) return;
   const gen = state.gen;
+  const seq = ++state.tableSeq;
   const p = new URLSearchParams({ limit: '200', from: state.sum.from, to: state.sum.to });
   if (view.channel) p.set('channel', view.channel);
   if (view.intent) p.set('intent', view.intent);
   if (view.q) p.set('q', view.q);
   let r;
   try { r = await call('GET', `${botPath(state.bot)}/sessions?${p}`); } catch { return; }
-  if (gen !== state.gen) return;
+  if (gen !== state.gen || seq !== state.tableSeq) return;
   if (r.status === 401) { showSignIn(errorText(r)); return; }
   if (!r.ok) { $('app-error').textContent = errorText(r); return; }
   noteOptions(r.data.sessions);

@@ -63,7 +63,7 @@ export function series(box, sum, zone) {
     let acc = 0;
     const x = L + i * bw + Math.min(2, bw * 0.15);
     const w = Math.max(1, bw - 2 * Math.min(2, bw * 0.15));
-    const g = el('g', { 'data-start': p.start });
+    const g = el('g', { 'data-start': p.start, 'data-n': p.sessions });
     const title = el('title', {}, `${label(p.start, sum, zone)}: ${count(p.sessions)} sessions${i === partial ? ' (partial: still filling)' : ''}` +
       STATUSES.map((k) => `\n${STATUS_LABEL[k]} ${count(p[k])} (${share(p[k], p.sessions)})`).join(''));
     g.append(title);
@@ -115,13 +115,14 @@ export function bars(box, items, whole, caption) {
     const y0 = i * rowH;
     const bw = Math.max(2, ((W - labelW - valW) * it.n) / max);
     const room = Math.floor(labelW / 7.5);
+    const g = el('g', { class: 'bar', 'data-name': it.name, 'data-n': it.n });
     const t = el('text', { x: 0, y: y0 + 17, class: 'lbl' }, it.label.length > room ? `${it.label.slice(0, room - 1)}…` : it.label);
     t.append(el('title', {}, it.label));
-    s.append(t);
-    s.append(el('rect', { x: labelW, y: y0 + 6, width: bw, height: 16, rx: 3, fill: it.colour }));
+    g.append(t, el('rect', { x: labelW, y: y0 + 6, width: bw, height: 16, rx: 3, fill: it.colour }));
     const v = el('text', { x: labelW + bw + 6, y: y0 + 17, class: 'val' }, count(it.n));
     v.append(el('tspan', { class: 'pct', dx: 6 }, share(it.n, whole)));
-    s.append(v);
+    g.append(v);
+    s.append(g);
   });
   box.replaceChildren(s);
 }
