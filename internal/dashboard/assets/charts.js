@@ -114,7 +114,7 @@ export function bars(box, items, whole, caption) {
   items.forEach((it, i) => {
     const y0 = i * rowH;
     const bw = Math.max(2, ((W - labelW - valW) * it.n) / max);
-    const room = Math.floor(labelW / 7.5);
+    const room = Math.floor(labelW / 8);
     const g = el('g', { class: 'bar', 'data-name': it.name, 'data-n': it.n });
     const t = el('text', { x: 0, y: y0 + 17, class: 'lbl' }, it.label.length > room ? `${it.label.slice(0, room - 1)}…` : it.label);
     t.append(el('title', {}, it.label));
