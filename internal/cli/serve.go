@@ -18,6 +18,7 @@ import (
 	"github.com/intentrt/intentrt/internal/ingest"
 	"github.com/intentrt/intentrt/internal/live"
 	"github.com/intentrt/intentrt/internal/metrics"
+	"github.com/intentrt/intentrt/internal/privacy"
 	"github.com/intentrt/intentrt/internal/ratelimit"
 	"github.com/intentrt/intentrt/internal/session"
 	"github.com/intentrt/intentrt/internal/summary"
@@ -39,6 +40,9 @@ type serveConfig struct {
 	shutdownTimeout time.Duration
 	readCache       bool
 	nats            natsConfig
+	tlsCert         string // with tlsKey: serve HTTPS (and HTTP/2)
+	tlsKey          string
+	corsOrigins     []string // browser origins allowed to call the read, summary and stream APIs
 }
 
 // serveFlags holds the flags of serve that are checked and converted after parsing.
@@ -64,6 +68,9 @@ func defineServe(fs *flag.FlagSet, c *serveConfig) *serveFlags {
 	natsFlags(fs, &c.nats)
 	fs.BoolVar(&c.readCache, "read-cache", true, "serve repeated unfiltered reads of a bot from memory until a commit changes it; SQLite only (--read-cache=false turns it off)")
 	fs.DurationVar(&c.logFlush, "log-flush", 100*time.Millisecond, "write request log lines out every interval instead of one write per line; warnings and errors at once; 0 writes every line at once")
+	fs.StringVar(&c.tlsCert, "tls-cert", "", "serve HTTPS and HTTP/2 with this PEM `file` of the certificate (and its chain); with --tls-key; re-read on SIGHUP")
+	fs.StringVar(&c.tlsKey, "tls-key", "", "PEM `file` of the certificate's private key; with --tls-cert; re-read on SIGHUP")
+	fs.Var((*stringList)(&c.corsOrigins), "cors-origin", "let a browser app at this `origin` (https://app.example.com, or * for any) call the read, summary and stream APIs; repeatable")
 	return &f
 }
 
@@ -99,6 +106,22 @@ func (c *serveConfig) check(level string, overrides []string) error {
 			return &usageError{fmt.Sprintf("serve: --rate-limit-account %q: use ACCOUNT=N", o)}
 		}
 		c.rateOverrides[acct] = v
+	}
+	return c.checkTLSAndCORS()
+}
+
+// checkTLSAndCORS checks that the certificate comes with its key and that each CORS origin is
+// one a browser sends (scheme://host[:port], nothing after), and normalises the origins.
+func (c *serveConfig) checkTLSAndCORS() error {
+	if (c.tlsCert == "") != (c.tlsKey == "") {
+		return &usageError{"serve: --tls-cert and --tls-key go together: give both (HTTPS) or neither (HTTP)"}
+	}
+	for i, o := range c.corsOrigins {
+		n, err := httpapi.NormalizeOrigin(o)
+		if err != nil {
+			return &usageError{fmt.Sprintf("serve: --cors-origin %q: %v", o, err)}
+		}
+		c.corsOrigins[i] = n
 	}
 	return nil
 }
@@ -160,6 +183,12 @@ func buildServer(ctx context.Context, c serveConfig, log *slog.Logger, stdout io
 			s.close()
 		}
 	}()
+	var certs *certSource
+	if c.tlsCert != "" { // read first: a bad file fails before anything is opened
+		if certs, err = loadCerts(c.tlsCert, c.tlsKey); err != nil {
+			return nil, err
+		}
+	}
 	db, err := openReady(ctx, c.dsn)
 	if err != nil {
 		return nil, err
@@ -184,7 +213,9 @@ func buildServer(ctx context.Context, c serveConfig, log *slog.Logger, stdout io
 		readCache = httpapi.NewReadCache(10_000)
 		publisher = publishers{readCache, publisher}
 	}
-	committer := ingest.NewCommitter(db, ingest.Options{Publisher: publisher, Observer: ingest.Observer{Commit: m.ObserveCommit, Visible: m.ObserveVisible}})
+	// The policy cache's lifetime bounds how long a policy change takes to apply: 5 s allowed.
+	redactor := privacy.NewRedactor(db, 2*time.Second)
+	committer := ingest.NewCommitter(db, ingest.Options{Redactor: redactor, Publisher: publisher, Observer: ingest.Observer{Commit: m.ObserveCommit, Visible: m.ObserveVisible}})
 	s.committer = committer
 	// Every handler and worker has returned by then: commit whatever is still queued.
 	s.onClose("committer", committer.Close)
@@ -201,8 +232,8 @@ func buildServer(ctx context.Context, c serveConfig, log *slog.Logger, stdout io
 	handler := httpapi.NewServer(httpapi.Deps{
 		Sessions: db, Summary: &summary.Service{Source: db}, Ingest: committer, Tokens: verifier, Limiter: limiter, Storage: db,
 		Metrics: m, Logger: log, Limits: httpapi.Limits{MaxBodyBytes: c.maxBody, MaxEvents: c.maxEvents},
-		Stopping: s.stopping, Changes: db, Live: broker, ReadCache: readCache,
-		Dashboard: dashboard.New(dashboard.Options{Apps: apps, PageRate: pageRate(c.dashboardRate)}),
+		Stopping: s.stopping, Changes: db, Live: broker, ReadCache: readCache, Export: db,
+		Dashboard: dashboard.New(dashboard.Options{Apps: apps, PageRate: pageRate(c.dashboardRate)}), CORSOrigins: c.corsOrigins,
 	})
 
 	ln, err := net.Listen("tcp", c.addr)
@@ -221,7 +252,13 @@ func buildServer(ctx context.Context, c serveConfig, log *slog.Logger, stdout io
 	}
 	s.http.RegisterOnShutdown(func() { close(s.stopping) })
 	s.base = "http://" + ln.Addr().String()
-	log.Info("listening", "addr", ln.Addr().String(), "db", redactDSN(c.dsn))
+	if certs != nil {
+		s.http.TLSConfig = tlsConfig(certs)
+		s.base = "https://" + ln.Addr().String()
+		log.Info("tls certificate loaded", certs.leaf()...)
+	}
+	s.onClose("SIGHUP handler", reloadOnHangup(certs, log))
+	log.Info("listening", "addr", ln.Addr().String(), "base_url", s.base, "db", redactDSN(c.dsn))
 
 	s.workers = serveWorkers(c, db, committer, m, s.base, stdout, log)
 	return s, nil

@@ -586,6 +586,12 @@ func TestReadBody(t *testing.T) {
 		{"not JSON", `limit=5`, []string{"JSON"}},
 		{"two objects", `{} {}`, []string{"single"}},
 		{"truncated", `{"limit":`, []string{"JSON"}},
+		// Strict decoding: names exactly as documented, once each, valid UTF-8.
+		{"a key in other case", `{"LIMIT":5}`, []string{"LIMIT"}},
+		{"a duplicated key", `{"limit":5,"limit":6}`, []string{"limit"}},
+		{"a limit in a string", `{"limit":"5"}`, []string{"limit"}},
+		{"invalid UTF-8", "{\"channels\":[\"rtm\xff\"]}", []string{"channels"}},
+		{"a lone surrogate", `{"intents":["a\ud800"]}`, []string{"intents"}},
 	}
 	for _, b := range bad {
 		t.Run("400 "+b.name, func(t *testing.T) {

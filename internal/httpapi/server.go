@@ -55,6 +55,12 @@ type ChangeReader interface {
 	Head(ctx context.Context) (int64, error)
 }
 
+// Exporter pages through a bot's matching completed sessions in cursor order, for the export.
+type Exporter interface {
+	Export(ctx context.Context, q session.Query, after, upto int64, limit int) ([]session.State, error)
+	Head(ctx context.Context) (int64, error)
+}
+
 // Subscriber registers for the live changes of one bot (the live broker).
 type Subscriber interface {
 	Subscribe(account, bot string, buffer int) *live.Subscription
@@ -87,8 +93,13 @@ type Deps struct {
 	Changes ChangeReader
 	Live    Subscriber
 	Stream  StreamOptions
+	// Export answers the export route (nil: it answers 503).
+	Export Exporter
 	// Dashboard, when set, serves the web page and its JSON routes (see routes for where).
 	Dashboard *dashboard.Dashboard
+	// CORSOrigins are the browser origins (as NormalizeOrigin returns them, or "*") that may
+	// call the read API and the routes beneath it; none: no CORS headers anywhere (cors.go).
+	CORSOrigins []string
 }
 
 // handlers holds the dependencies of the handlers and the helpers every route shares
@@ -115,5 +126,5 @@ func NewServer(d Deps) http.Handler {
 	h := &handlers{Deps: d}
 	mux := http.NewServeMux()
 	h.routes(mux)
-	return h.middleware(mux)
+	return h.middleware(newCORS(d.CORSOrigins).wrap(mux))
 }

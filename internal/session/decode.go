@@ -3,21 +3,21 @@ package session
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"reflect"
-	"strings"
+
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // ErrTooManyEvents is returned when a request holds more events than the configured maximum.
 var ErrTooManyEvents = errors.New("too many events in one request")
 
 // DecodeJSON reads events from a JSON array (or, for producers that send one event alone, a
-// single JSON object). The whole batch is validated: the first bad event fails it.
+// single JSON object). The whole batch is validated: the first bad event fails it. Every event
+// is decoded under DecodeObject's strict rules.
 func DecodeJSON(data []byte, maxEvents int) ([]Event, error) {
-	data = bytes.TrimSpace(data)
+	data = trimJSONSpace(data)
 	if len(data) == 0 {
 		return nil, &FieldError{Index: -1, Msg: "body is empty: send a JSON array of events"}
 	}
@@ -26,27 +26,43 @@ func DecodeJSON(data []byte, maxEvents int) ([]Event, error) {
 		if fe != nil {
 			return nil, fe
 		}
-		return []Event{e}, nil
+		return batchChecked([]Event{e})
 	}
 	if data[0] != '[' {
 		return nil, &FieldError{Index: -1, Msg: "body must be a JSON array of events"}
 	}
-	var raws []json.RawMessage
-	if err := json.Unmarshal(data, &raws); err != nil {
-		return nil, &FieldError{Index: -1, Msg: "body is not a valid JSON array: " + jsonMsg(err)}
+	// The array is only split here; each element is then decoded strictly on its own, so that an
+	// error names the event it is in. Invalid UTF-8 and duplicate names are let through by the
+	// splitter for that reason: decodeOne refuses them with the event's index.
+	dec := jsontext.NewDecoder(bytes.NewReader(data), jsontext.AllowInvalidUTF8(true), jsontext.AllowDuplicateNames(true))
+	if _, err := dec.ReadToken(); err != nil {
+		return nil, &FieldError{Index: -1, Msg: "body is not a valid JSON array: " + syntaxDetail(err)}
 	}
-	if maxEvents > 0 && len(raws) > maxEvents {
-		return nil, fmt.Errorf("%w: %d events, at most %d", ErrTooManyEvents, len(raws), maxEvents)
-	}
-	out := make([]Event, 0, len(raws))
-	for i, raw := range raws {
+	var out []Event
+	for i := 0; dec.PeekKind() != ']'; i++ {
+		raw, err := dec.ReadValue()
+		if err != nil {
+			return nil, &FieldError{Index: -1, Msg: "body is not a valid JSON array: " + syntaxDetail(err)}
+		}
+		if maxEvents > 0 && i >= maxEvents {
+			return nil, fmt.Errorf("%w: more than %d", ErrTooManyEvents, maxEvents)
+		}
 		e, fe := decodeOne(raw, i)
 		if fe != nil {
 			return nil, fe
 		}
 		out = append(out, e)
 	}
-	return out, nil
+	if _, err := dec.ReadToken(); err != nil { // the closing bracket
+		return nil, &FieldError{Index: -1, Msg: "body is not a valid JSON array: " + syntaxDetail(err)}
+	}
+	if off := dec.InputOffset(); len(trimJSONSpace(data[off:])) > 0 {
+		return nil, &FieldError{Index: -1, Msg: "body holds more than one JSON value: send one JSON array of events"}
+	}
+	if out == nil {
+		out = []Event{}
+	}
+	return batchChecked(out)
 }
 
 // DecodeNDJSON reads one event per line; blank lines are skipped and do not count as events.
@@ -56,7 +72,7 @@ func DecodeNDJSON(r io.Reader, maxEvents int) ([]Event, error) {
 	var out []Event
 	i := 0
 	for sc.Scan() {
-		line := bytes.TrimSpace(sc.Bytes())
+		line := trimJSONSpace(sc.Bytes())
 		if len(line) == 0 {
 			continue
 		}
@@ -81,22 +97,14 @@ func DecodeNDJSON(r io.Reader, maxEvents int) ([]Event, error) {
 	if len(out) == 0 {
 		return nil, &FieldError{Index: -1, Msg: "body holds no events: send one JSON event per line"}
 	}
-	return out, nil
+	return batchChecked(out)
 }
 
 func decodeOne(raw []byte, index int) (Event, *FieldError) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || raw[0] != '{' {
-		return Event{}, &FieldError{Index: index, Msg: "must be a JSON object"}
-	}
 	var w wireEvent
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&w); err != nil {
-		return Event{}, wireError(err, index)
-	}
-	if dec.More() {
-		return Event{}, &FieldError{Index: index, Msg: "holds more than one JSON value"}
+	if fe := DecodeObject(raw, &w); fe != nil {
+		fe.Index = index
+		return Event{}, fe
 	}
 	e, fe := w.validate()
 	if fe != nil {
@@ -106,35 +114,41 @@ func decodeOne(raw []byte, index int) (Event, *FieldError) {
 	return e, nil
 }
 
-// wireError names the field behind a JSON decoding error where the decoder tells it.
-func wireError(err error, index int) *FieldError {
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) && te.Field != "" {
-		return &FieldError{Index: index, Field: te.Field, Msg: "has the wrong type: expected " + jsonKind(te.Type)}
-	}
-	msg := err.Error()
-	if f, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
-		return &FieldError{Index: index, Field: strings.Trim(f, `"`), Msg: "is not a known field"}
-	}
-	return &FieldError{Index: index, Msg: "is not valid JSON: " + jsonMsg(err)}
-}
-
-func jsonMsg(err error) string { return strings.TrimPrefix(err.Error(), "json: ") }
-
-// jsonKind names a Go type the way a producer writing JSON thinks of it; Go's own names
-// ("[]string", "json.RawMessage") mean nothing to a producer.
-func jsonKind(t reflect.Type) string {
-	switch t.Kind() {
-	case reflect.Pointer:
-		return jsonKind(t.Elem())
-	case reflect.String:
-		return "a string"
-	case reflect.Slice:
-		if t.Elem().Kind() == reflect.String {
-			return "an array of strings"
+// batchChecked refuses a batch that alone names more than MaxSessionIntents distinct intents for
+// one session, naming the event that goes over. Such a batch is a producer's bug; refusing it
+// whole tells the producer, where the committer's cap would drop intents silently.
+func batchChecked(events []Event) ([]Event, error) {
+	total := 0
+	for i := range events {
+		total += len(events[i].Intents)
+		if events[i].Type == TypeIntent {
+			total++
 		}
-		return "an array"
-	default:
-		return "a JSON " + t.Kind().String()
 	}
+	if total <= MaxSessionIntents {
+		return events, nil // the common case: no session can be over
+	}
+	seen := map[string]map[string]struct{}{}
+	for i, e := range events {
+		names, field := e.Intents, "intents"
+		if e.Type == TypeIntent {
+			names, field = []string{e.Intent}, "intent"
+		}
+		if len(names) == 0 {
+			continue
+		}
+		set := seen[e.SessionID]
+		if set == nil {
+			set = map[string]struct{}{}
+			seen[e.SessionID] = set
+		}
+		for _, n := range names {
+			set[n] = struct{}{}
+		}
+		if len(set) > MaxSessionIntents {
+			return nil, &FieldError{Index: i, Field: field, Msg: fmt.Sprintf(
+				"brings session %q to more than %d distinct intents in one request, the most a session keeps", e.SessionID, MaxSessionIntents)}
+		}
+	}
+	return events, nil
 }

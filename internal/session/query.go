@@ -2,11 +2,8 @@ package session
 
 import (
 	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
-	"reflect"
 	"strings"
 	"time"
 )
@@ -43,39 +40,17 @@ func ParseQuery(body []byte) (Query, error) {
 	return q, nil
 }
 
-// decodeQueryBody decodes a single JSON object with only the known fields, naming what is
-// wrong the way a client writing JSON thinks of it.
+// decodeQueryBody decodes the body under the strict rules every client JSON body follows
+// (DecodeObject): exact names, no duplicates, exact types, valid UTF-8.
 func decodeQueryBody(body []byte) (queryBody, error) {
 	var b queryBody
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&b); err != nil {
-		var te *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &te) && te.Field != "":
-			return b, fmt.Errorf("body field %q has the wrong type: expected %s", te.Field, queryKind(te.Type))
-		case errors.As(err, &te):
-			return b, fmt.Errorf("body must be a JSON object, not a JSON %s", te.Value)
-		case strings.HasPrefix(err.Error(), "json: unknown field "):
-			// encoding/json has no error type for an unknown field, only this text.
-			return b, fmt.Errorf("body field %s is not known; accepted: limit, channels, statuses, intents, from, to",
-				strings.TrimPrefix(err.Error(), "json: unknown field "))
-		default:
-			return b, fmt.Errorf("body must be a JSON object: %s", strings.TrimPrefix(err.Error(), "json: "))
+	if fe := DecodeObject(body, &b); fe != nil {
+		if fe.Field == "" {
+			return b, fmt.Errorf("body %s: send a single JSON object", fe.Msg)
 		}
-	}
-	if dec.More() {
-		return b, fmt.Errorf("body must hold a single JSON object")
+		return b, fmt.Errorf("body %s", fe)
 	}
 	return b, nil
-}
-
-// queryKind is jsonKind, except that the body's one number (limit) is called an integer.
-func queryKind(t reflect.Type) string {
-	if t.Kind() == reflect.Int {
-		return "an integer"
-	}
-	return jsonKind(t)
 }
 
 // filters checks and copies limit, channels, statuses and intents into q.

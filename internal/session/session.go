@@ -6,7 +6,6 @@ package session
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 )
@@ -72,8 +71,13 @@ type State struct {
 	End         time.Time // zero until an end is known
 	Status      Status
 	DeflectedTo *string
-	TimeHandled *int64 // seconds, as sent by the producer; nil means derive from Start/End
-	Intents     []Intent
+	TimeHandled *int64   // seconds, as sent by the producer; nil means derive from Start/End
+	Intents     []Intent // in order of first detection, at most MaxSessionIntents
+
+	// IntentsDropped counts the intents that the latest Fold or Apply could not keep because the
+	// session already had MaxSessionIntents earlier ones; for the committer to count. It is not
+	// part of the session: it is not stored, and Clone leaves it zero.
+	IntentsDropped int
 
 	// Seq is the change cursor of the latest visible change (completion or later update), 0
 	// while the session is incomplete. CompletedSeq is the cursor at which it first completed.
@@ -105,20 +109,6 @@ func (s *State) IntentNames() []string {
 		names[i] = in.Name
 	}
 	return names
-}
-
-// sortIntents keeps Intents in order of first detection.
-func (s *State) sortIntents() {
-	sort.SliceStable(s.Intents, func(i, j int) bool {
-		a, b := s.Intents[i], s.Intents[j]
-		if !a.At.Equal(b.At) {
-			return a.At.Before(b.At)
-		}
-		if a.Rank != b.Rank {
-			return a.Rank < b.Rank
-		}
-		return a.Name < b.Name // detected at the same instant: an order that arrival cannot change
-	})
 }
 
 // View is a completed session as the read API and the stream render it: exactly the Kore keys,
