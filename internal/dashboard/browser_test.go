@@ -112,6 +112,8 @@ func TestDashboardInBrowser(t *testing.T) {
 	ingested := time.Now()
 	do(t, ctx, "live row", waitFor(`document.querySelector('tr[data-session-id="live-1"].is-new') !== null`, 2*time.Second))
 	t.Logf("live row visible %v after the ingest was acknowledged", time.Since(ingested).Round(time.Millisecond))
+	// The figures follow on the stream's summary.changed: 36 sessions became 37, no reload.
+	do(t, ctx, "figures refreshed", waitFor(`document.querySelector('#tiles .tile[data-key="sessions"] .t-val').dataset.value === '37'`, 10*time.Second))
 
 	// Filter by channel: only korevg rows remain, the rtm live row is hidden.
 	const pick = `(v) => { const s = document.getElementById('f-channel'); s.value = v; s.dispatchEvent(new Event('change')); }`

@@ -251,7 +251,9 @@ func TestPageFiguresAreTheAPIs(t *testing.T) {
 	if !strings.HasSuffix(p.From, "+05:30") {
 		t.Fatalf("the window %s is not in the browser's zone", p.From)
 	}
+	do(t, ctx, "wide desktop", chromedp.EmulateViewport(1600, 1000), chromedp.Sleep(300*time.Millisecond))
 	save(t, ctx, "dashboard-desktop.png")
+	do(t, ctx, "back to 1280", chromedp.EmulateViewport(1280, 1000))
 
 	pick := func(id, v string) chromedp.Action[chromedp.Void] {
 		return chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => { const s = document.getElementById(%q); s.value = %q; s.dispatchEvent(new Event('change')); })()`, id, v))
