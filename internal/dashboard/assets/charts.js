@@ -2,7 +2,7 @@
 // Content-Security-Policy loads nothing from elsewhere, and these few shapes do not need one).
 'use strict';
 
-import { STATUSES, STATUS_LABEL, STATUS_COLOUR, channelColour, count, share, clock, dateShort, weekday, sameDay } from './format.js';
+import { STATUSES, STATUS_LABEL, STATUS_COLOUR, channelColour, count, share, clock, dateShort, weekday, sameDay, parts } from './format.js';
 
 const NS = 'http://www.w3.org/2000/svg';
 function el(name, attrs, text) {
@@ -82,21 +82,50 @@ export function series(box, sum, zone) {
     const right = x + bw > W - R - 60;
     s.append(el('text', { x: right ? x - 4 : x + 4, y: T + 6, class: 'partial', 'text-anchor': right ? 'end' : 'start' }, 'filling →'));
   }
-  // x ticks: at most about eight labels, on whole buckets; dates where the day changes.
-  const every = Math.max(1, Math.ceil(pts.length / 8));
-  pts.forEach((p, i) => {
-    if (i % every) return;
+  // x ticks on round local times (every 15 min, 1 h, 6 h, a day …), at most about eight, with
+  // the date under the first tick and wherever the day changes.
+  const ticksAt = xTicks(pts, sum.bucket, zone, W < 600 ? 5 : 8);
+  let prevDay = null;
+  for (const i of ticksAt.index) {
     const x = L + i * bw;
     s.append(el('line', { x1: x + 0.5, x2: x + 0.5, y1: T + ih, y2: T + ih + 5, class: 'axis' }));
-    const d = new Date(Date.parse(p.start));
-    const prev = i >= every ? new Date(Date.parse(pts[i - every].start)) : null;
-    const first = sum.bucket === '1d' ? weekday(d, zone) : clock(d, zone);
-    const second = sum.bucket !== '1d' && (!prev || !sameDay(d, prev, zone)) ? dateShort(d, zone) : '';
-    s.append(el('text', { x, y: T + ih + 18, class: 'tick', 'text-anchor': 'start' }, first));
-    if (second) s.append(el('text', { x, y: T + ih + 32, class: 'tick sub', 'text-anchor': 'start' }, second));
-  });
+    const d = new Date(Date.parse(pts[i].start));
+    const daily = sum.bucket === '1d' || ticksAt.step >= 1440;
+    const newDay = !prevDay || !sameDay(d, prevDay, zone);
+    const anchor = x > W - R - 70 ? 'end' : 'start'; // the last label stays inside the chart
+    const tx = anchor === 'end' ? Math.min(x + bw, W - R) : x;
+    s.append(el('text', { x: tx, y: T + ih + 18, class: daily ? 'tick sub' : 'tick', 'text-anchor': anchor }, daily ? weekday(d, zone) : clock(d, zone)));
+    if (!daily && newDay) s.append(el('text', { x: tx, y: T + ih + 32, class: 'tick sub', 'text-anchor': anchor }, dateShort(d, zone)));
+    prevDay = d;
+  }
   box.replaceChildren(s);
 }
+
+const BUCKET_MIN = { '1m': 1, '5m': 5, '15m': 15, '1h': 60, '1d': 1440 };
+const STEPS = [1, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440, 2880, 10080];
+
+// xTicks picks the smallest round step (in minutes) that gives at most want ticks, and the
+// buckets that start on it in local time.
+function xTicks(pts, bucket, zone, want) {
+  const minutes = pts.map((p) => {
+    const q = parts(new Date(Date.parse(p.start)), zone);
+    return q.h * 60 + q.min;
+  });
+  for (const step of STEPS) {
+    if (step < BUCKET_MIN[bucket]) continue;
+    const index = [];
+    pts.forEach((p, i) => {
+      const onStep = step >= 1440 ? minutes[i] === 0 && (step === 1440 || dayNumber(p.start, zone) % (step / 1440) === 0) : minutes[i] % step === 0;
+      if (onStep) index.push(i);
+    });
+    if (index.length && index.length <= want) return { step, index };
+  }
+  return { step: 0, index: [0] };
+}
+const dayNumber = (start, zone) => {
+  const q = parts(new Date(Date.parse(start)), zone);
+  return Math.round(Date.UTC(q.y, q.m - 1, q.d) / 864e5);
+};
 
 function label(start, sum, zone) {
   const d = new Date(Date.parse(start));
