@@ -56,6 +56,10 @@ function open(bot, s) {
     s.state = 'reconnecting';
     const wait = delay(s.attempt);
     s.attempt++;
+    // A cursor refused again and again may belong to a database that was replaced: start from
+    // the head instead. Nothing is lost to the tabs — they reload their table and figures
+    // whenever the stream comes back.
+    if (s.attempt >= 3) s.lastId = '';
     s.retryAt = Date.now() + wait;
     announce(bot, s);
     s.timer = setTimeout(() => { if (s.ports.size) open(bot, s); }, wait);
