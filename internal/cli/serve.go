@@ -33,6 +33,7 @@ type serveConfig struct {
 	rateLimit       int
 	rateOverrides   map[string]int
 	authFailLimit   int
+	dashboardRate   int
 	maxBody         int64
 	maxEvents       int
 	logFormat       string
@@ -70,6 +71,7 @@ func defineServe(fs *flag.FlagSet, c *serveConfig) *serveFlags {
 	fs.IntVar(&c.rateLimit, "rate-limit", 60, "read API requests per minute per account; 0 turns the limit off")
 	fs.Var(&f.overrides, "rate-limit-account", "per-account limit ACCOUNT=N, repeatable")
 	fs.IntVar(&c.authFailLimit, "auth-fail-limit", 30, "failed authentications (bad token, sign-in or cookie) a client address may make per minute before it gets 429s; 0 turns it off")
+	fs.IntVar(&c.dashboardRate, "dashboard-rate-limit", dashboard.DefaultPageRate, "dashboard requests per minute per account, a budget apart from --rate-limit; 0 turns it off")
 	fs.Int64Var(&c.maxBody, "max-body", 8<<20, "largest ingest body in bytes")
 	fs.IntVar(&c.maxEvents, "max-events", 10_000, "most events in one ingest request")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
@@ -109,8 +111,8 @@ func (c *serveConfig) check(level string, overrides []string) error {
 	if c.logFormat != "text" && c.logFormat != "json" {
 		return &usageError{fmt.Sprintf("serve: --log-format %q: use text or json", c.logFormat)}
 	}
-	if c.rateLimit < 0 || c.authFailLimit < 0 || c.maxBody <= 0 || c.maxEvents <= 0 {
-		return &usageError{"serve: --rate-limit and --auth-fail-limit must be ≥ 0, --max-body and --max-events > 0"}
+	if c.rateLimit < 0 || c.authFailLimit < 0 || c.dashboardRate < 0 || c.maxBody <= 0 || c.maxEvents <= 0 {
+		return &usageError{"serve: --rate-limit, --auth-fail-limit and --dashboard-rate-limit must be ≥ 0, --max-body and --max-events > 0"}
 	}
 	if c.conns.max < 0 || c.conns.readHeaderTimeout <= 0 || c.conns.idleTimeout <= 0 {
 		return &usageError{"serve: --max-conns must be ≥ 0, --read-header-timeout and --idle-timeout > 0"}
@@ -144,6 +146,14 @@ func (c *serveConfig) checkTLSAndCORS() error {
 		c.corsOrigins[i] = n
 	}
 	return nil
+}
+
+// pageRate maps the flag (0: off) onto dashboard.Options (0: the default, negative: off).
+func pageRate(flag int) int {
+	if flag == 0 {
+		return -1
+	}
+	return flag
 }
 
 // newLogger returns the server's logger and a function that writes out what it buffered.
@@ -255,7 +265,7 @@ func buildServer(ctx context.Context, c serveConfig, log *slog.Logger, stdout io
 		Metrics: m, Logger: log, Limits: httpapi.Limits{MaxBodyBytes: c.maxBody, MaxEvents: c.maxEvents},
 		Stopping: s.stopping, Changes: db, Live: broker, ReadCache: readCache, Export: db,
 		AuthFailures: authFailures, CORSOrigins: c.corsOrigins,
-		Dashboard: dashboard.New(dashboard.Options{Apps: apps, SignInApps: apps.Fresh()}),
+		Dashboard: dashboard.New(dashboard.Options{Apps: apps, SignInApps: apps.Fresh(), PageRate: pageRate(c.dashboardRate)}),
 	})
 
 	ln, err := net.Listen("tcp", c.addr)

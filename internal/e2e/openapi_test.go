@@ -197,6 +197,7 @@ func TestOpenAPIDocumentValid(t *testing.T) {
 		"/ui/assets/{name}":                                  {"GET"},
 		"/ui/api/session":                                    {"GET", "POST", "DELETE"},
 		"/ui/api/bots/{botId}/sessions":                      {"GET"},
+		"/ui/api/bots/{botId}/summary":                       {"POST"},
 		"/ui/api/bots/{botId}/stream":                        {"GET"},
 	}
 	for path, methods := range want {
