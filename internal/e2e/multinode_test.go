@@ -418,7 +418,7 @@ func TestMultiNodeMigrate(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, `DROP TABLE nodes, accounts, pseudonym_key, aggregates; DROP INDEX sessions_in_progress; DELETE FROM schema_migrations WHERE version >= 2`); err != nil {
+	if _, err := conn.Exec(ctx, `DROP TABLE nodes, aggregates, accounts, pseudonym_key, webhooks, webhook_dead_letters, leases, alert_rules, alert_events; DROP INDEX IF EXISTS sessions_in_progress; DELETE FROM schema_migrations WHERE version >= 2`); err != nil {
 		t.Fatal(err)
 	}
 	var stderr testserver.SyncBuffer

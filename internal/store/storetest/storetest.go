@@ -42,6 +42,10 @@ func Run(t *testing.T, open Open) {
 		{"Accounts", testAccounts},
 		{"PseudonymKey", testPseudonymKey},
 		{"Export", testExport},
+		{"Webhooks", testWebhooks},
+		{"WebhookChanges", testWebhookChanges},
+		{"Leases", testLeases},
+		{"Alerts", testAlerts},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
