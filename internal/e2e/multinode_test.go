@@ -418,9 +418,9 @@ func TestMultiNodeMigrate(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, `DROP TABLE nodes, accounts, pseudonym_key, aggregates, erasures; DROP INDEX sessions_in_progress;
-		DROP INDEX sessions_expiry, sessions_user, events_seen_expiry; ALTER TABLE sessions DROP COLUMN last_ns;
-		ALTER TABLE events_seen DROP COLUMN at_ns; DELETE FROM schema_migrations WHERE version >= 2`); err != nil {
+	if _, err := conn.Exec(ctx, `DROP TABLE nodes, aggregates, accounts, pseudonym_key, webhooks, webhook_dead_letters, leases, alert_rules, alert_events, erasures;
+		DROP INDEX IF EXISTS sessions_in_progress; DROP INDEX sessions_expiry, sessions_user, events_seen_expiry;
+		ALTER TABLE sessions DROP COLUMN last_ns; ALTER TABLE events_seen DROP COLUMN at_ns; DELETE FROM schema_migrations WHERE version >= 2`); err != nil {
 		t.Fatal(err)
 	}
 	var stderr testserver.SyncBuffer

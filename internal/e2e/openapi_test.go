@@ -187,8 +187,8 @@ func TestOpenAPIDocumentValid(t *testing.T) {
 		"/api/public/bot/{botId}/intentrealtimedata":         {"GET", "POST"},
 		"/api/public/bot/{botId}/intentrealtimedata/stream":  {"GET"},
 		"/api/public/bot/{botId}/intentrealtimedata/summary": {"POST"},
-		"/api/public/bot/{botId}/sessionevents":              {"POST"},
 		"/api/public/bot/{botId}/intentrealtimedata/export":  {"POST"},
+		"/api/public/bot/{botId}/sessionevents":              {"POST"},
 		"/api/public/erasures":                               {"POST"},
 		"/api/public/erasures/{requestId}":                   {"GET"},
 		"/healthz":                                           {"GET"},
@@ -199,6 +199,7 @@ func TestOpenAPIDocumentValid(t *testing.T) {
 		"/ui/assets/{name}":                                  {"GET"},
 		"/ui/api/session":                                    {"GET", "POST", "DELETE"},
 		"/ui/api/bots/{botId}/sessions":                      {"GET"},
+		"/ui/api/bots/{botId}/summary":                       {"POST"},
 		"/ui/api/bots/{botId}/stream":                        {"GET"},
 	}
 	for path, methods := range want {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/intentrt/intentrt/api"
 	"github.com/intentrt/intentrt/internal/auth"
+	"github.com/intentrt/intentrt/internal/dashboard"
 )
 
 // routes is the route table of the whole binary: the Kore API, the stream, ingest, operations
@@ -41,13 +42,19 @@ func (h *handlers) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/openapi.yaml", api.ServeOpenAPI)
 
 	if h.Dashboard != nil { // the web page: its own package, mounted with the API's helpers
-		ui := h.Dashboard.Bind(dashboardHost{h}, h.Sessions, h.Changes)
+		var sum dashboard.Summarizer
+		if h.Summary != nil { // not a non-nil interface holding nil
+			sum = h.Summary
+		}
+		ui := h.Dashboard.Bind(dashboardHost{h}, h.Sessions, h.Changes, sum)
 		mux.HandleFunc("GET /{$}", ui.Index)
 		mux.HandleFunc("GET /ui/assets/{name}", ui.Asset)
 		mux.HandleFunc("GET /ui/api/session", ui.Me)
 		mux.HandleFunc("POST /ui/api/session", ui.SignIn)
 		mux.HandleFunc("DELETE /ui/api/session", ui.SignOut)
-		mux.HandleFunc("GET /ui/api/bots/{botId}/sessions", ui.Sessions) // rate-limited like the read API
+		mux.HandleFunc("GET /ui/api/bots/{botId}/sessions", ui.Sessions) // the page's own rate budget
+		mux.HandleFunc("POST /ui/api/bots/{botId}/summary", ui.Summary)  // the same budget
+		mux.HandleFunc("/ui/api/bots/{botId}/summary", h.methodNotAllowed("POST"))
 		mux.HandleFunc("GET /ui/api/bots/{botId}/stream", ui.Stream)
 	}
 
@@ -63,8 +70,8 @@ func (h *handlers) methodNotAllowed(allow string) http.HandlerFunc {
 	}
 }
 
-// dashboardHost lends the dashboard the API's error writer, request log, rate limit and
-// stream (dashboard.Host).
+// dashboardHost lends the dashboard the API's error writer, request log and stream
+// (dashboard.Host). Not the read API's rate limit: the page has a budget of its own.
 type dashboardHost struct{ h *handlers }
 
 func (d dashboardHost) WriteJSON(w http.ResponseWriter, status int, v any) { writeJSON(w, status, v) }
@@ -79,10 +86,6 @@ func (d dashboardHost) WriteInternal(w http.ResponseWriter, r *http.Request, err
 
 func (d dashboardHost) NoteCaller(r *http.Request, account, clientID string) {
 	d.h.noteCaller(r, account, clientID)
-}
-
-func (d dashboardHost) AllowRate(w http.ResponseWriter, r *http.Request, account string) bool {
-	return d.h.allowRate(w, r, account)
 }
 
 func (d dashboardHost) ServeStream(w http.ResponseWriter, r *http.Request, app auth.App, bot string) {

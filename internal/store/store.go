@@ -10,10 +10,12 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/intentrt/intentrt/internal/alert"
 	"github.com/intentrt/intentrt/internal/analytics"
 	"github.com/intentrt/intentrt/internal/auth"
 	"github.com/intentrt/intentrt/internal/privacy"
 	"github.com/intentrt/intentrt/internal/session"
+	"github.com/intentrt/intentrt/internal/webhook"
 )
 
 // The errors of the storage boundary. Backends translate driver errors into these so that no
@@ -35,6 +37,8 @@ type Store interface {
 	Apps
 	Accounts
 	Lifecycle
+	Webhooks
+	Alerts
 	// Ping checks that the storage answers.
 	Ping(ctx context.Context) error
 	Close() error
@@ -172,6 +176,34 @@ type Lifecycle interface {
 	EraseStep(ctx context.Context, requestID string, limit int, now time.Time) (Removed, bool, error)
 }
 
+// Webhooks stores webhook registrations and their delivery progress (what the dispatcher reads
+// and saves, webhook.Store) and answers the CLI's commands on them.
+type Webhooks interface {
+	webhook.Store
+	// CreateWebhook stores a new webhook; ErrConflict if the id is taken.
+	CreateWebhook(ctx context.Context, w webhook.Webhook) error
+	// RevokeWebhook stops deliveries to the webhook; ErrNotFound when there is none.
+	RevokeWebhook(ctx context.Context, id string, at time.Time) error
+	// ReplayWebhook moves the webhook's cursor to from, so that every change above it is
+	// delivered again, and starts a new epoch (workers holding the old one stop); ErrNotFound
+	// when there is no such webhook, ErrConflict when it is revoked.
+	ReplayWebhook(ctx context.Context, id string, from int64) error
+	// DeadLetters returns the ranges given up on for the webhook, oldest first.
+	DeadLetters(ctx context.Context, id string) ([]webhook.DeadLetter, error)
+}
+
+// Alerts stores threshold rules, their evaluation state and the alert feed that webhooks
+// deliver (what the evaluator needs is alert.Store).
+type Alerts interface {
+	alert.Store
+	// CreateAlertRule stores a new rule; ErrConflict if the id is taken.
+	CreateAlertRule(ctx context.Context, r alert.Rule) error
+	// DeleteAlertRule deletes a rule; ErrNotFound when there is none.
+	DeleteAlertRule(ctx context.Context, id string) error
+	// AlertHead returns the newest position of the alert feed (0 when empty).
+	AlertHead(ctx context.Context) (int64, error)
+}
+
 // Migrator is implemented by stores whose schema is versioned.
 type Migrator interface {
 	// SchemaVersion returns the version the database is at and the one this binary expects.
@@ -192,6 +224,10 @@ type ChangeNotifier interface {
 	// Listen calls onChange after commits of any node until ctx ends, reconnecting as needed.
 	Listen(ctx context.Context, onChange func(), log *slog.Logger)
 }
+
+// Leaser is a store shared by several nodes that grants expiring named leases (PostgreSQL), so
+// that one node at a time delivers a webhook or evaluates alerts.
+type Leaser = webhook.Leaser
 
 // NodeRegistry is a store that knows how many nodes share it (PostgreSQL's nodes table), so
 // that they can divide a per-account budget.

@@ -44,6 +44,10 @@ func Run(t *testing.T, open Open) {
 		{"Export", testExport},
 		{"PurgeMatchesBruteForce", testPurgeMatchesBruteForce},
 		{"EraseMatchesBruteForce", testEraseMatchesBruteForce},
+		{"Webhooks", testWebhooks},
+		{"WebhookChanges", testWebhookChanges},
+		{"Leases", testLeases},
+		{"Alerts", testAlerts},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
