@@ -36,6 +36,9 @@ type backend struct {
 	// Leases hands out expiring named leases (PostgreSQL), so that one node at a time delivers
 	// each webhook; nil means this node is the only one and delivers them all.
 	Leases store.Leaser
+	// Removals announces the bots whose sessions another node's purge or erasure removed
+	// (PostgreSQL), so that this node's caches and summary subscribers hear of it.
+	Removals store.RemovalNotifier
 	// SoleWriter means this process is the store's only writer (embedded SQLite, guarded by
 	// the serve lock), so that a read cache invalidated by its own commits is exact.
 	SoleWriter bool

@@ -36,8 +36,8 @@ func newLifecycle(db *backend, users erasure.UserIDs, cache *httpapi.ReadCache, 
 		wake:     wake,
 		erasures: &erasure.Service{Store: db, Users: users, Wake: wake},
 		// Sessions that go must leave this node's read cache at once and the summaries open on
-		// its stream must be told. Other nodes have no read cache and read storage, which no
-		// longer holds them once the step commits.
+		// its stream must be told. On a shared database every node hears of each step's bots
+		// through the store's RemovalNotifier (listen) and does the same.
 		removed: func(bots []store.BotRef) {
 			if cache != nil {
 				changes := make([]session.Change, len(bots))
@@ -50,6 +50,13 @@ func newLifecycle(db *backend, users erasure.UserIDs, cache *httpapi.ReadCache, 
 				broker.Touch(b.Account, b.Bot)
 			}
 		},
+	}
+}
+
+// listen hears, on a shared database, the removals of every node (its own too), until ctx ends.
+func (l *lifecycle) listen(ctx context.Context, log *slog.Logger) {
+	if l.db.Removals != nil {
+		go l.db.Removals.ListenRemovals(ctx, l.removed, log)
 	}
 }
 

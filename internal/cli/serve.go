@@ -258,6 +258,7 @@ func buildServer(ctx context.Context, c serveConfig, log *slog.Logger, stdout io
 			pressure.ObserveCommit(took)
 		}, Visible: m.ObserveVisible}})
 	s.lifecycle = newLifecycle(db, redactor, readCache, broker)
+	s.lifecycle.listen(feedCtx, log)
 	s.committer = committer
 	// Every handler and worker has returned by then: commit whatever is still queued.
 	s.onClose("committer", committer.Close)

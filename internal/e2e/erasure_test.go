@@ -51,6 +51,7 @@ func testErasure(t *testing.T, a, b *testserver.Server) {
 		}
 	}
 
+	stream := openStream(t, b, tok, account, "b2") // on the other node
 	id := requestErasure(t, a, tok, account, eraseUser, "nobody-has-this-id")
 	got := waitErased(t, a, tok, account, id)
 	if got.SessionsErased != 3 || got.UserIDs != 2 || got.CompletedAt == nil || got.RequestedAt == "" {
@@ -60,6 +61,7 @@ func testErasure(t *testing.T, a, b *testserver.Server) {
 		t.Fatalf("another account's request: %d, want 404", code)
 	}
 	checkErasedEverywhere(t, b, apiEnv{s: b, app: app, account: account})
+	waitNotice(t, stream)
 	// Another account's user of the same id is not touched.
 	if ids := readIDs(t, b, otherTok, other, "b1"); !slices.Equal(ids, []string{"o1"}) {
 		t.Fatalf("the other account after erasure: %v", ids)
@@ -156,6 +158,26 @@ func TestErasureUnderPolicy(t *testing.T) {
 			if got.SessionsErased != 0 || len(ids) != 2 {
 				t.Fatalf("drop: erased %d, left %v; want nothing matched", got.SessionsErased, ids)
 			}
+		}
+	}
+}
+
+// waitNotice waits for a summary.changed notice on a stream: the erasure is announced to the
+// dashboards open on every node.
+func waitNotice(t *testing.T, stream <-chan sseEvent) {
+	t.Helper()
+	timeout := time.After(20 * time.Second)
+	for {
+		select {
+		case ev, ok := <-stream:
+			if !ok {
+				t.Fatal("the stream ended before a summary notice")
+			}
+			if ev.Event == "summary.changed" {
+				return
+			}
+		case <-timeout:
+			t.Fatal("no summary.changed on the other node's stream after the erasure")
 		}
 	}
 }

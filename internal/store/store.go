@@ -229,6 +229,15 @@ type ChangeNotifier interface {
 // that one node at a time delivers a webhook or evaluates alerts.
 type Leaser = webhook.Leaser
 
+// RemovalNotifier is a store shared by several nodes that announces the bots whose sessions a
+// purge or an erasure of any node removed (PostgreSQL's NOTIFY), so that every node clears what
+// it keeps of them in memory and tells its summaries' subscribers.
+type RemovalNotifier interface {
+	// ListenRemovals calls onRemoved with the bots of each removal step of any node until ctx
+	// ends, reconnecting as needed.
+	ListenRemovals(ctx context.Context, onRemoved func([]BotRef), log *slog.Logger)
+}
+
 // NodeRegistry is a store that knows how many nodes share it (PostgreSQL's nodes table), so
 // that they can divide a per-account budget.
 type NodeRegistry interface {

@@ -114,6 +114,9 @@ func takeOut(ctx context.Context, tx pgx.Tx, states []session.State) ([]store.Bo
 	if err := queueAggregates(ctx, tx, &deltas, pipe); err != nil {
 		return nil, err
 	}
+	for _, b := range bots { // delivered at commit, to every node (ListenRemovals)
+		pipe.Queue(qNotifyRemoved, removedPayload(b))
+	}
 	if pipe.Len() > 0 {
 		if err := tx.SendBatch(ctx, pipe).Close(); err != nil {
 			return nil, fmt.Errorf("aggregates: %w", mapErr(err))
