@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
@@ -103,6 +104,33 @@ func checkErasedEverywhere(t *testing.T, s *testserver.Server, env apiEnv) {
 	}
 	if out := string(mustExport(t, env, "b1", "application/x-ndjson", `{}`)); strings.Contains(out, eraseUser) || !strings.Contains(out, keepUser) {
 		t.Fatalf("export after erasure: %s", out)
+	}
+	checkDashboardErased(t, s, env)
+}
+
+// checkDashboardErased signs in to the dashboard as the app and reads its table of b1, and a
+// search for the erased user: only keepUser's session.
+func checkDashboardErased(t *testing.T, s *testserver.Server, env apiEnv) {
+	t.Helper()
+	signIn := `{"accountId":"` + env.account + `","clientId":"` + env.app.ClientID + `","clientSecret":"` + env.app.ClientSecret + `"}`
+	resp, body := s.Do(t, http.MethodPost, "/ui/api/session", csrfJSON, signIn)
+	if resp.StatusCode != http.StatusOK || len(resp.Cookies()) == 0 {
+		t.Fatalf("dashboard sign-in: %d %s", resp.StatusCode, body)
+	}
+	cookie := map[string]string{"Cookie": resp.Cookies()[0].Name + "=" + resp.Cookies()[0].Value}
+	for _, q := range []string{"", "?q=" + eraseUser} {
+		resp, body := s.Do(t, http.MethodGet, "/ui/api/bots/b1/sessions"+q, cookie, "")
+		var table struct{ Sessions []koreSession }
+		if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &table) != nil {
+			t.Fatalf("dashboard table%s: %d %s", q, resp.StatusCode, body)
+		}
+		want := 1
+		if q != "" {
+			want = 0
+		}
+		if len(table.Sessions) != want || strings.Contains(string(body), eraseUser) {
+			t.Fatalf("dashboard table%s after erasure: %s", q, body)
+		}
 	}
 }
 
