@@ -203,7 +203,7 @@ func (a *assembler) add(i int) error {
 	case r.Minute < a.from:
 		return nil
 	case !own && a.req.Intent == "":
-		return named(&a.intents, a.inIdx, &a.inNames, r.Intent, nil).add(r)
+		return named(&a.intents, a.inIdx, &a.inNames, r.Intent, false).add(r)
 	case !own:
 		return nil
 	}
@@ -216,7 +216,7 @@ func (a *assembler) addOwn(i int, r *Row) error {
 	if err := a.totals.add(r); err != nil {
 		return err
 	}
-	if err := named(&a.channels, a.chIdx, &a.chNames, r.Channel, make([]int64, numBins)).add(r); err != nil {
+	if err := named(&a.channels, a.chIdx, &a.chNames, r.Channel, true).add(r); err != nil {
 		return err
 	}
 	if r.DeflectedTo != "" {
@@ -230,14 +230,19 @@ func (a *assembler) addOwn(i int, r *Row) error {
 	return a.series.add(b, r)
 }
 
-// named returns the counter of name in list, adding one (with hist) the first time.
-func named(list *[]counter, idx map[string]int, names *[]string, name string, hist []int64) *counter {
+// named returns the counter of name in list, adding one the first time (with a histogram of
+// its own when withHist: the intents get theirs only once ranked, see finishIntents).
+func named(list *[]counter, idx map[string]int, names *[]string, name string, withHist bool) *counter {
 	j, ok := idx[name]
 	if !ok {
 		j = len(*list)
 		idx[name] = j
 		*names = append(*names, name)
-		*list = append(*list, counter{hist: hist})
+		c := counter{}
+		if withHist {
+			c.hist = make([]int64, numBins)
+		}
+		*list = append(*list, c)
 	}
 	return &(*list)[j]
 }
