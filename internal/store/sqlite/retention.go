@@ -3,11 +3,22 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
+
+	msqlite "modernc.org/sqlite"
 
 	"github.com/intentrt/intentrt/internal/session"
 	"github.com/intentrt/intentrt/internal/store/sqlrow"
 )
+
+func init() {
+	// For the migration that turns stored event ids into the digests Apply now stores.
+	msqlite.MustRegisterDeterministicScalarFunction("intentrt_event_id_key", 1, func(_ *msqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+		id, _ := args[0].(string)
+		return session.EventIDKey(id), nil
+	})
+}
 
 // qTouch keeps the newest event time of a session whose end is not known yet: what retention
 // judges an incomplete session's age by (docs/api.md §7).
