@@ -1,5 +1,5 @@
 // Package bench is intentrt's benchmark: it runs the real binary's "serve" as a child process on
-// a populated database, drives it with a real load generator (vegeta, as a library, in this
+// a populated database, drives it with a lean HTTP/1.1 load generator (gen.go, in this
 // process) and sets each figure against a baseline measured in the same run on the same machine:
 // a bare net/http server for reads, direct store writes for ingest. It knows no storage backend:
 // the CLI hands it a way to open one.
@@ -14,8 +14,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"time"
-
-	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/intentrt/intentrt/internal/auth"
 	"github.com/intentrt/intentrt/internal/session"
@@ -251,7 +249,7 @@ func measureReads(ctx context.Context, r *Report, cfg Config, servers []*child, 
 	logf("read: ceiling (bare net/http, the same %d bytes), read API (JWT verified, %d sessions, bot with %d of %d stored), "+
 		"the same with the read cache off, and that on %d stored; %d connections, %d interleaved rounds of %s each",
 		len(answer), session.DefaultLimit, big.targetSessions, cfg.FlatBig, cfg.FlatSmall, cfg.Concurrency, cfg.Rounds, cfg.slice())
-	targets := []vegeta.Targeter{
+	targets := []endpoint{
 		staticTarget(http.MethodPost, ceil.URL+readPath, h, nil),
 		staticTarget(http.MethodPost, srv.URL+readPath, h, nil),
 		staticTarget(http.MethodPost, srvStore.URL+readPath, h, nil),
@@ -283,19 +281,17 @@ func measureReads(ctx context.Context, r *Report, cfg Config, servers []*child, 
 func freshnessUnderLoad(ctx context.Context, cfg Config, srv *child, h http.Header, logf func(string, ...any)) (Freshness, error) {
 	// 5. Freshness, with demo-like background traffic on other bots.
 	logf("freshness: %d sessions, from the ingest's 200 to the read API and the stream", cfg.Fresh)
-	bg := vegeta.NewAttacker(vegeta.Workers(4), vegeta.MaxWorkers(16))
+	bgCtx, stopBG := context.WithCancel(ctx)
 	bgDone := make(chan struct{})
 	go func() {
 		defer close(bgDone)
-		tr := counterTarget(func(n int) (string, []byte) {
+		paced(bgCtx, srv.URL, h, 200, func(n int) (string, []byte) {
 			e := completed("bg-", n, time.Now())
-			return srv.URL + "/api/public/bot/" + otherBot(n%max(cfg.Bots-1, 1)) + "/sessionevents", body([]session.Event{e})
-		}, h)
-		for range bg.Attack(tr, vegeta.ConstantPacer{Freq: 200, Per: time.Second}, 0, "") {
-		}
+			return "/api/public/bot/" + otherBot(n%max(cfg.Bots-1, 1)) + "/sessionevents", body([]session.Event{e})
+		})
 	}()
 	f, err := measureFreshness(ctx, srv.URL, h, freshBot, cfg.Fresh)
-	bg.Stop()
+	stopBG()
 	<-bgDone
 	if err != nil {
 		return Freshness{}, err

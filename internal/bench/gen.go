@@ -1,0 +1,354 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// The load generator. A general-purpose client (net/http, vegeta on top of it) spends several
+// times what the server spends on a cached read, and on a machine where both share the cores
+// that cost hides the server's own. This one does the least an HTTP/1.1 client can: requests
+// are bytes built before the clock starts (or by a cheap function for ingest bodies), each
+// connection is kept alive and driven by one goroutine that writes a request and reads its
+// answer, and the answer is parsed only as far as its status, its length (Content-Length or
+// chunked) and whether the server closes the connection.
+
+// target gives the bytes of the n-th request of a run. It is called from many goroutines.
+type target func(n int) []byte
+
+// request is one HTTP/1.1 request, rendered once.
+type request struct {
+	Method, URL string
+	Header      http.Header
+	Body        []byte
+}
+
+// render writes r as HTTP/1.1 bytes, Host and Content-Length included, keep-alive.
+func (r request) render() ([]byte, string, error) {
+	u, err := url.Parse(r.URL)
+	if err != nil {
+		return nil, "", err
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "%s %s HTTP/1.1\r\nHost: %s\r\n", r.Method, u.RequestURI(), u.Host)
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			fmt.Fprintf(&b, "%s: %s\r\n", k, v)
+		}
+	}
+	fmt.Fprintf(&b, "Content-Length: %d\r\n\r\n", len(r.Body))
+	b.Write(r.Body)
+	return b.Bytes(), u.Host, nil
+}
+
+// endpoint is where a run's requests go and how each is built.
+type endpoint struct {
+	host string
+	tr   target
+}
+
+// staticTarget sends the same request every time: its bytes are built once.
+func staticTarget(method, rawURL string, header http.Header, body []byte) endpoint {
+	b, host, err := request{method, rawURL, header, body}.render()
+	if err != nil {
+		panic(err) // the bench builds its URLs itself
+	}
+	return endpoint{host, func(int) []byte { return b }}
+}
+
+// counterTarget builds each request from a counter, so that every ingest request carries new
+// events. makeTarget returns the path (the host is the server's) and the body.
+func counterTarget(rawURL string, header http.Header, makeTarget func(n int) (path string, body []byte)) endpoint {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		panic(err)
+	}
+	var head bytes.Buffer
+	for k, vs := range header {
+		for _, v := range vs {
+			fmt.Fprintf(&head, "%s: %s\r\n", k, v)
+		}
+	}
+	return endpoint{u.Host, func(n int) []byte {
+		path, body := makeTarget(n)
+		b := make([]byte, 0, 128+head.Len()+len(body))
+		b = append(b, "POST "...)
+		b = append(b, path...)
+		b = append(b, " HTTP/1.1\r\nHost: "...)
+		b = append(b, u.Host...)
+		b = append(b, "\r\n"...)
+		b = append(b, head.Bytes()...)
+		b = append(b, "Content-Length: "...)
+		b = strconv.AppendInt(b, int64(len(body)), 10)
+		b = append(b, "\r\n\r\n"...)
+		return append(b, body...)
+	}}
+}
+
+// outcome is what one run of the generator saw.
+type outcome struct {
+	requests, ok uint64
+	latencies    []time.Duration
+	codes        map[int]uint64
+	errs         []string
+}
+
+func (o *outcome) merge(p *outcome) {
+	o.requests += p.requests
+	o.ok += p.ok
+	o.latencies = append(o.latencies, p.latencies...)
+	if o.codes == nil {
+		o.codes = map[int]uint64{}
+	}
+	for c, n := range p.codes {
+		o.codes[c] += n
+	}
+	if len(o.errs) < 5 {
+		o.errs = append(o.errs, p.errs[:min(len(p.errs), 5-len(o.errs))]...)
+	}
+}
+
+// quantile of the latencies; sorts them.
+func (o *outcome) quantile(q float64) time.Duration {
+	if len(o.latencies) == 0 {
+		return 0
+	}
+	slices.Sort(o.latencies)
+	return o.latencies[min(int(q*float64(len(o.latencies))), len(o.latencies)-1)]
+}
+
+// drive sends tr's requests to host on conns keep-alive connections, each waiting for its
+// answer before sending the next, for d.
+func drive(host string, tr target, conns int, d time.Duration) *outcome {
+	var (
+		wg      sync.WaitGroup
+		counter atomic.Int64
+		mu      sync.Mutex
+		total   = &outcome{codes: map[int]uint64{}}
+	)
+	deadline := time.Now().Add(d)
+	for range conns {
+		wg.Go(func() {
+			o := worker(host, tr, &counter, deadline)
+			mu.Lock()
+			total.merge(o)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	return total
+}
+
+// worker is one connection's loop. A failed connection is redialled.
+func worker(host string, tr target, counter *atomic.Int64, deadline time.Time) *outcome {
+	o := &outcome{codes: map[int]uint64{}, latencies: make([]time.Duration, 0, 4096)}
+	var c *conn
+	for time.Now().Before(deadline) {
+		if c == nil {
+			var err error
+			if c, err = dial(host); err != nil {
+				o.requests++
+				o.errs = append(o.errs, err.Error())
+				time.Sleep(10 * time.Millisecond)
+				continue
+			}
+		}
+		req := tr(int(counter.Add(1) - 1))
+		start := time.Now()
+		code, keep, err := c.roundTrip(req)
+		o.latencies = append(o.latencies, time.Since(start))
+		o.requests++
+		if err != nil {
+			o.errs = append(o.errs, err.Error())
+			c.close()
+			c = nil
+			continue
+		}
+		o.codes[code]++
+		if code >= 200 && code < 300 {
+			o.ok++
+		}
+		if !keep {
+			c.close()
+			c = nil
+		}
+	}
+	if c != nil {
+		c.close()
+	}
+	return o
+}
+
+// conn is one keep-alive connection with its read buffer.
+type conn struct {
+	nc net.Conn
+	br *bufio.Reader
+}
+
+func dial(host string) (*conn, error) {
+	nc, err := net.DialTimeout("tcp", host, 10*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	return &conn{nc: nc, br: bufio.NewReaderSize(nc, 64<<10)}, nil
+}
+
+func (c *conn) close() { _ = c.nc.Close() }
+
+var errMalformed = errors.New("malformed response")
+
+// roundTrip writes req and reads the answer: its status, whether the connection stays open,
+// and the body, which it discards.
+func (c *conn) roundTrip(req []byte) (code int, keep bool, err error) {
+	_ = c.nc.SetDeadline(time.Now().Add(60 * time.Second))
+	if _, err := c.nc.Write(req); err != nil {
+		return 0, false, err
+	}
+	line, err := c.br.ReadSlice('\n')
+	if err != nil {
+		return 0, false, err
+	}
+	// "HTTP/1.1 200 OK\r\n"
+	if len(line) < 12 || !bytes.HasPrefix(line, []byte("HTTP/1.")) {
+		return 0, false, errMalformed
+	}
+	code, err = strconv.Atoi(string(line[9:12]))
+	if err != nil {
+		return 0, false, errMalformed
+	}
+	length, chunked, keep := int64(-1), false, true
+	for {
+		line, err := c.br.ReadSlice('\n')
+		if err != nil {
+			return code, false, err
+		}
+		if len(line) <= 2 {
+			break
+		}
+		name, value, _ := bytes.Cut(line, []byte(":"))
+		value = bytes.TrimSpace(value)
+		switch {
+		case asciiEqualFold(name, "content-length"):
+			if length, err = strconv.ParseInt(string(value), 10, 64); err != nil {
+				return code, false, errMalformed
+			}
+		case asciiEqualFold(name, "transfer-encoding"):
+			chunked = asciiEqualFold(value, "chunked")
+		case asciiEqualFold(name, "connection"):
+			keep = !asciiEqualFold(value, "close")
+		}
+	}
+	switch {
+	case chunked:
+		err = c.skipChunked()
+	case length >= 0:
+		_, err = c.br.Discard(int(length))
+	default: // no length: the body runs to the end of the connection
+		_, err = io.Copy(io.Discard, c.br)
+		keep = false
+	}
+	return code, keep && err == nil, err
+}
+
+// skipChunked discards a chunked body and its trailer.
+func (c *conn) skipChunked() error {
+	for {
+		line, err := c.br.ReadSlice('\n')
+		if err != nil {
+			return err
+		}
+		size, _, _ := bytes.Cut(bytes.TrimSpace(line), []byte(";"))
+		n, err := strconv.ParseInt(string(size), 16, 64)
+		if err != nil {
+			return errMalformed
+		}
+		if n == 0 {
+			for { // trailer, up to the blank line
+				line, err := c.br.ReadSlice('\n')
+				if err != nil {
+					return err
+				}
+				if len(line) <= 2 {
+					return nil
+				}
+			}
+		}
+		if _, err := c.br.Discard(int(n) + 2); err != nil {
+			return err
+		}
+	}
+}
+
+func asciiEqualFold(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := range len(b) {
+		x, y := b[i], s[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// paced sends perSec requests a second built by makeTarget to base, on one connection at a
+// time per request in flight (up to 16), until ctx ends: background traffic, not measured.
+func paced(ctx context.Context, base string, h http.Header, perSec int, makeTarget func(n int) (string, []byte)) {
+	ep := counterTarget(base, h, makeTarget)
+	idle := make(chan *conn, 16)
+	tick := time.NewTicker(time.Second / time.Duration(perSec))
+	defer tick.Stop()
+	var wg sync.WaitGroup
+	defer func() {
+		wg.Wait()
+		for len(idle) > 0 {
+			(<-idle).close()
+		}
+	}()
+	for n := 0; ; n++ {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		var c *conn
+		select {
+		case c = <-idle:
+		default:
+			var err error
+			if c, err = dial(ep.host); err != nil {
+				continue
+			}
+		}
+		wg.Go(func() {
+			if _, keep, err := c.roundTrip(ep.tr(n)); err != nil || !keep {
+				c.close()
+				return
+			}
+			select {
+			case idle <- c:
+			default:
+				c.close()
+			}
+		})
+	}
+}
