@@ -37,6 +37,9 @@ type serveConfig struct {
 	shutdownTimeout time.Duration
 	readCache       bool
 	nats            natsConfig
+	logSample       int
+	// requestLog is not a flag: runServe sets it to write request lines beside the logger.
+	requestLog *httpapi.RequestLog
 }
 
 // serveFlags holds the flags of serve that are checked and converted after parsing.
@@ -61,6 +64,7 @@ func defineServe(fs *flag.FlagSet, c *serveConfig) *serveFlags {
 	natsFlags(fs, &c.nats)
 	fs.BoolVar(&c.readCache, "read-cache", true, "serve repeated unfiltered reads of a bot from memory until a commit changes it; SQLite only (--read-cache=false turns it off)")
 	fs.DurationVar(&c.logFlush, "log-flush", 100*time.Millisecond, "write request log lines out every interval instead of one write per line; warnings and errors at once; 0 writes every line at once")
+	fs.IntVar(&c.logSample, "log-sample", 1, "log one in N request lines of 2xx and 3xx answers; 4xx, 5xx and client-gone lines are always logged")
 	return &f
 }
 
@@ -85,8 +89,8 @@ func (c *serveConfig) check(level string, overrides []string) error {
 	if c.logFormat != "text" && c.logFormat != "json" {
 		return &usageError{fmt.Sprintf("serve: --log-format %q: use text or json", c.logFormat)}
 	}
-	if c.rateLimit < 0 || c.maxBody <= 0 || c.maxEvents <= 0 {
-		return &usageError{"serve: --rate-limit must be ≥ 0, --max-body and --max-events > 0"}
+	if c.rateLimit < 0 || c.maxBody <= 0 || c.maxEvents <= 0 || c.logSample < 1 {
+		return &usageError{"serve: --rate-limit must be ≥ 0, --max-body, --max-events and --log-sample > 0"}
 	}
 	c.rateOverrides = map[string]int{}
 	for _, o := range overrides {
@@ -102,6 +106,13 @@ func (c *serveConfig) check(level string, overrides []string) error {
 
 // newLogger returns the server's logger and a function that writes out what it buffered.
 func newLogger(ctx context.Context, c serveConfig, w io.Writer) (*slog.Logger, func()) {
+	log, _, flush := newLogging(ctx, c, w)
+	return log, flush
+}
+
+// newLogging is newLogger that also returns the writer the logger writes to (buffered), for
+// the preformatted request lines.
+func newLogging(ctx context.Context, c serveConfig, w io.Writer) (*slog.Logger, io.Writer, func()) {
 	flush := func() {}
 	if c.logFlush > 0 {
 		buf := newLogBuffer(w)
@@ -116,7 +127,7 @@ func newLogger(ctx context.Context, c serveConfig, w io.Writer) (*slog.Logger, f
 	if c.logFlush > 0 {
 		h = flushingHandler{Handler: h, flush: flush}
 	}
-	return slog.New(h), flush
+	return slog.New(h), w, flush
 }
 
 func runServe(ctx context.Context, args []string, getenv Env, stdout, stderr io.Writer) error {
@@ -126,8 +137,9 @@ func runServe(ctx context.Context, args []string, getenv Env, stdout, stderr io.
 	}
 	logCtx, stopLog := context.WithCancel(context.Background())
 	defer stopLog()
-	log, flushLog := newLogger(logCtx, c, stderr)
+	log, logW, flushLog := newLogging(logCtx, c, stderr)
 	defer flushLog()
+	c.requestLog = &httpapi.RequestLog{W: logW, JSON: c.logFormat == "json", Sample: c.logSample}
 	release, err := lockServe(c.dsn)
 	if err != nil {
 		return err
@@ -191,7 +203,7 @@ func buildServer(ctx context.Context, c serveConfig, log *slog.Logger, stdout io
 		Sessions: db, Ingest: committer, Tokens: verifier, Limiter: limiter, Storage: db,
 		Metrics: m, Logger: log, Limits: httpapi.Limits{MaxBodyBytes: c.maxBody, MaxEvents: c.maxEvents},
 		Stopping: s.stopping, Changes: db, Live: broker, ReadCache: readCache,
-		Dashboard: dashboard.New(dashboard.Options{Apps: apps}),
+		Dashboard: dashboard.New(dashboard.Options{Apps: apps}), RequestLog: c.requestLog,
 	})
 
 	ln, err := net.Listen("tcp", c.addr)

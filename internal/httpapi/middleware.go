@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -20,6 +19,8 @@ type reqInfo struct {
 	clientID string
 	errMsg   string
 	cause    error
+	// clientGone: the client went away before the answer was ready (see writeInternal).
+	clientGone bool
 }
 
 func infoFrom(ctx context.Context) *reqInfo {
@@ -129,25 +130,37 @@ func (h *handlers) logRequest(r *http.Request, sw *statusWriter, info *reqInfo, 
 	if status == 0 {
 		status = http.StatusOK
 	}
-	h.Metrics.Requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
-	h.Metrics.RequestDuration.WithLabelValues(route).Observe(took.Seconds())
-	level := slog.LevelInfo
-	if status >= 500 {
+	h.counted.observe(h.Metrics, route, status, took)
+	level, outcome := slog.LevelInfo, ""
+	switch {
+	case info.clientGone:
+		outcome = "client_gone"
+	case status >= 500:
 		level = slog.LevelError
+	}
+	if level == slog.LevelInfo && h.RequestLog != nil {
+		if !h.Logger.Enabled(r.Context(), level) {
+			return
+		}
+		l := reqLine{at: time.Now(), id: info.id, method: r.Method, path: r.URL.Path, remote: r.RemoteAddr,
+			account: info.account, clientID: info.clientID, errMsg: info.errMsg, outcome: outcome,
+			status: status, bytes: sw.bytes, took: took}
+		if info.cause != nil {
+			l.cause = info.cause.Error()
+		}
+		h.RequestLog.write(&l)
+		return
 	}
 	attrs := []slog.Attr{
 		slog.String("request_id", info.id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
 		slog.Int("status", status), slog.Int64("bytes", sw.bytes), slog.Float64("took_ms", float64(took.Microseconds())/1000),
 		slog.String("remote", r.RemoteAddr),
 	}
-	if info.account != "" {
-		attrs = append(attrs, slog.String("account", info.account))
-	}
-	if info.clientID != "" {
-		attrs = append(attrs, slog.String("client_id", info.clientID))
-	}
-	if info.errMsg != "" {
-		attrs = append(attrs, slog.String("error", info.errMsg))
+	for _, a := range [...]slog.Attr{slog.String("account", info.account), slog.String("client_id", info.clientID),
+		slog.String("error", info.errMsg), slog.String("outcome", outcome)} {
+		if a.Value.String() != "" {
+			attrs = append(attrs, a)
+		}
 	}
 	if info.cause != nil {
 		attrs = append(attrs, slog.String("cause", info.cause.Error()))

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 
 	"github.com/intentrt/intentrt/internal/auth"
 	"github.com/intentrt/intentrt/internal/session"
@@ -62,8 +63,15 @@ func readQuery(r *http.Request) (session.Query, error) {
 	return session.ParseQuery(body)
 }
 
+// jsonType is the answers' Content-Type header value, shared: net/http only reads it.
+var jsonType = []string{"application/json; charset=utf-8"}
+
+// writeAnswer writes a 200 of body in one Write with its Content-Length, so that net/http
+// sends it as is instead of chunked (a chunk header, the body, then a terminator).
 func writeAnswer(w http.ResponseWriter, body []byte) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	hd := w.Header()
+	hd["Content-Type"] = jsonType
+	hd["Content-Length"] = []string{strconv.Itoa(len(body))}
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body) // the client may be gone; nothing to do about it
 }

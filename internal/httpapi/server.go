@@ -82,6 +82,9 @@ type Deps struct {
 	Stream  StreamOptions
 	// Dashboard, when set, serves the web page and its JSON routes (see routes for where).
 	Dashboard *dashboard.Dashboard
+	// RequestLog, when set, writes the routine request lines preformatted (see RequestLog);
+	// otherwise every line goes through Logger.
+	RequestLog *RequestLog
 }
 
 // handlers holds the dependencies of the handlers and the helpers every route shares
@@ -89,6 +92,7 @@ type Deps struct {
 type handlers struct {
 	Deps
 	streams streamSlots // open streams per app, for StreamOptions.MaxPerApp
+	counted requestMetrics
 }
 
 // NewServer returns the whole HTTP service as one handler.
