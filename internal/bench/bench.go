@@ -121,6 +121,11 @@ func Run(ctx context.Context, cfg Config, be Backend) (*Report, error) {
 		return nil, err
 	}
 
+	// The read cache's memory, every bot read once.
+	if r.CacheFill, err = measureCacheFill(cfg, srv, h, logf); err != nil {
+		return nil, err
+	}
+
 	// 2. Batched ingest over HTTP vs the same rows applied straight to the store.
 	if err := measureBatched(ctx, r, cfg, big, srv, h, logf); err != nil {
 		return nil, err

@@ -132,6 +132,11 @@ func (o *outcome) quantile(q float64) time.Duration {
 // drive sends tr's requests to host on conns keep-alive connections, each waiting for its
 // answer before sending the next, for d.
 func drive(host string, tr target, conns int, d time.Duration) *outcome {
+	return driveUntil(host, tr, conns, d, -1)
+}
+
+// driveUntil is drive that also stops after count requests (count < 0: no bound).
+func driveUntil(host string, tr target, conns int, d time.Duration, count int64) *outcome {
 	var (
 		wg      sync.WaitGroup
 		counter atomic.Int64
@@ -141,7 +146,7 @@ func drive(host string, tr target, conns int, d time.Duration) *outcome {
 	deadline := time.Now().Add(d)
 	for range conns {
 		wg.Go(func() {
-			o := worker(host, tr, &counter, deadline)
+			o := worker(host, tr, &counter, deadline, count)
 			mu.Lock()
 			total.merge(o)
 			mu.Unlock()
@@ -152,7 +157,7 @@ func drive(host string, tr target, conns int, d time.Duration) *outcome {
 }
 
 // worker is one connection's loop. A failed connection is redialled.
-func worker(host string, tr target, counter *atomic.Int64, deadline time.Time) *outcome {
+func worker(host string, tr target, counter *atomic.Int64, deadline time.Time, count int64) *outcome {
 	o := &outcome{codes: map[int]uint64{}, latencies: make([]time.Duration, 0, 4096)}
 	var c *conn
 	for time.Now().Before(deadline) {
@@ -165,7 +170,11 @@ func worker(host string, tr target, counter *atomic.Int64, deadline time.Time) *
 				continue
 			}
 		}
-		req := tr(int(counter.Add(1) - 1))
+		i := counter.Add(1) - 1
+		if count >= 0 && i >= count {
+			break
+		}
+		req := tr(int(i))
 		start := time.Now()
 		code, keep, err := c.roundTrip(req)
 		o.latencies = append(o.latencies, time.Since(start))

@@ -34,6 +34,7 @@ type Report struct {
 	Small        Ingest    `json:"small"`
 	Freshness    Freshness `json:"freshness"`
 	PeakRSSBytes int64     `json:"peakRssBytes"`
+	CacheFill    CacheFill `json:"cacheFill"`
 
 	Checks []Check `json:"checks"`
 }
@@ -71,7 +72,9 @@ func (r *Report) evaluate() {
 	if r.Freshness.StreamP99Ms != nil {
 		r.Checks = append(r.Checks, Check{"freshness p99 (stream), ms", *r.Freshness.StreamP99Ms, "≤ 50", *r.Freshness.StreamP99Ms <= 50})
 	}
+	fill := float64(r.CacheFill.RSSAfter) / (1 << 20)
 	r.Checks = append(r.Checks, Check{"peak RSS of serve, MB", rss, "≤ 200", rss <= 200},
+		Check{fmt.Sprintf("RSS after reading %d bots once, MB", r.CacheFill.Bots), fill, "≤ 100", fill > 0 && fill <= 100},
 		Check{"read server CPU/req ÷ ceiling's", cpu, "≤ 1.15", cpu > 0 && cpu <= 1.15})
 	for _, l := range []Load{r.Ceiling, r.Read, r.ReadStore, r.ReadSmall, r.Batched.HTTP, r.Small.HTTP} {
 		if l.Success < 1 {

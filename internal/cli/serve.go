@@ -38,6 +38,7 @@ type serveConfig struct {
 	readCache       bool
 	nats            natsConfig
 	logSample       int
+	readCacheSize   byteSize
 	// requestLog is not a flag: runServe sets it to write request lines beside the logger.
 	requestLog *httpapi.RequestLog
 }
@@ -64,6 +65,8 @@ func defineServe(fs *flag.FlagSet, c *serveConfig) *serveFlags {
 	natsFlags(fs, &c.nats)
 	fs.BoolVar(&c.readCache, "read-cache", true, "serve repeated unfiltered reads of a bot from memory until a commit changes it; SQLite only (--read-cache=false turns it off)")
 	fs.DurationVar(&c.logFlush, "log-flush", 100*time.Millisecond, "write request log lines out every interval instead of one write per line; warnings and errors at once; 0 writes every line at once")
+	c.readCacheSize = 64 << 20
+	fs.Var(&c.readCacheSize, "read-cache-size", "bound of the read cache's answers in bytes, e.g. 64MB (the default); least recently read bots are dropped first")
 	fs.IntVar(&c.logSample, "log-sample", 1, "log one in N request lines of 2xx and 3xx answers; 4xx, 5xx and client-gone lines are always logged")
 	return &f
 }
@@ -182,7 +185,7 @@ func buildServer(ctx context.Context, c serveConfig, log *slog.Logger, stdout io
 	var readCache *httpapi.ReadCache
 	if c.readCache && db.SoleWriter {
 		// One node, the only writer: every commit passes here before its producer hears of it.
-		readCache = httpapi.NewReadCache(10_000)
+		readCache = httpapi.NewReadCache(int64(c.readCacheSize))
 		publisher = publishers{readCache, publisher}
 	}
 	committer := ingest.NewCommitter(db, ingest.Options{Publisher: publisher, Observer: ingest.Observer{Commit: m.ObserveCommit, Visible: m.ObserveVisible}})

@@ -33,9 +33,9 @@ func (h *handlers) handleRead(w http.ResponseWriter, r *http.Request) {
 	cacheable := h.ReadCache != nil && q.IsDefault()
 	var gen uint64
 	if cacheable {
-		var body []byte
-		if body, gen = h.ReadCache.get(c.Account, c.Bot); body != nil {
-			writeAnswer(w, body)
+		var e *cached
+		if e, gen = h.ReadCache.get(c.Account, c.Bot); e != nil {
+			writeAnswer(w, e.body, e.clen)
 			return
 		}
 	}
@@ -52,6 +52,9 @@ func (h *handlers) handleRead(w http.ResponseWriter, r *http.Request) {
 
 // readQuery reads the optional filter body, bounded, and parses it in the domain.
 func readQuery(r *http.Request) (session.Query, error) {
+	if r.ContentLength == 0 { // the polling client's request: nothing to read or allocate
+		return session.ParseQuery(nil)
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxReadBody))
 	if err != nil {
 		var mbe *http.MaxBytesError
@@ -68,10 +71,11 @@ var jsonType = []string{"application/json; charset=utf-8"}
 
 // writeAnswer writes a 200 of body in one Write with its Content-Length, so that net/http
 // sends it as is instead of chunked (a chunk header, the body, then a terminator).
-func writeAnswer(w http.ResponseWriter, body []byte) {
+// clen is the body's length, formatted.
+func writeAnswer(w http.ResponseWriter, body []byte, clen string) {
 	hd := w.Header()
 	hd["Content-Type"] = jsonType
-	hd["Content-Length"] = []string{strconv.Itoa(len(body))}
+	hd["Content-Length"] = []string{clen}
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body) // the client may be gone; nothing to do about it
 }
@@ -89,6 +93,6 @@ func writeSessions(w http.ResponseWriter, states []session.State) []byte {
 		b = states[i].AppendViewJSON(b)
 	}
 	b = append(b, "]\n"...)
-	writeAnswer(w, b)
+	writeAnswer(w, b, strconv.Itoa(len(b)))
 	return b
 }
