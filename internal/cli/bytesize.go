@@ -12,6 +12,9 @@ type byteSize int64
 
 func (b *byteSize) String() string { return strconv.FormatInt(int64(*b), 10) }
 
+// Get makes it a flag.Getter.
+func (b *byteSize) Get() any { return int64(*b) }
+
 func (b *byteSize) Set(s string) error {
 	t := strings.ToUpper(strings.TrimSpace(s))
 	mult := int64(1)
