@@ -206,15 +206,15 @@ func (h *handlers) pump(ctx context.Context, sw *sseWriter, sub *live.Subscripti
 	defer idle.Stop()
 	for {
 		select {
-		case ch := <-sub.C():
-			if ch.Seq <= last {
-				continue // already sent by the replay
-			}
-			var err error
-			if last, err = sendBurst(sw, sub, ch, last); err != nil {
+		case <-sub.Ready():
+			sent, err := sendBurst(sw, sub, last)
+			if err != nil {
 				return
 			}
-			idle.Reset(opts.IdleTimeout)
+			if sent > last {
+				last = sent
+				idle.Reset(opts.IdleTimeout)
+			}
 		case <-heartbeat.C:
 			if sw.raw(": ping\n\n") != nil || sw.flush() != nil {
 				return
@@ -233,23 +233,27 @@ func (h *handlers) pump(ctx context.Context, sw *sseWriter, sub *live.Subscripti
 	}
 }
 
-// sendBurst sends ch and whatever else is already queued, then flushes once: one flush per
-// burst. Changes at or below last were already sent by the replay. It returns the new last.
-func sendBurst(sw *sseWriter, sub *live.Subscription, ch session.Change, last int64) (int64, error) {
+// sendBurst sends every change queued, then flushes once: one flush per burst. Changes at or
+// below last were already sent by the replay. It returns the new last.
+func sendBurst(sw *sseWriter, sub *live.Subscription, last int64) (int64, error) {
+	sent := false
 	for {
-		if ch.Seq > last {
-			if err := sw.event(ch, ch.Kind); err != nil {
-				return last, err
-			}
-			last = ch.Seq
+		ch, ok := sub.Next()
+		if !ok {
+			break
 		}
-		select {
-		case ch = <-sub.C():
+		if ch.Seq <= last {
 			continue
-		default:
 		}
-		return last, sw.flush()
+		if err := sw.event(ch, ch.Kind); err != nil {
+			return last, err
+		}
+		last, sent = ch.Seq, true
 	}
+	if !sent {
+		return last, nil
+	}
+	return last, sw.flush()
 }
 
 var errClientGone = errors.New("client gone")

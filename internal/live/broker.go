@@ -23,27 +23,77 @@ func NewBroker() *Broker {
 	return &Broker{subs: map[botKey]map[*Subscription]struct{}{}}
 }
 
-// Subscription receives the changes of one bot.
+// Subscription receives the changes of one bot. Its pending changes are a queue of pointers
+// to changes shared by every subscriber of the bot, allocated only while changes wait: an idle
+// subscriber costs a few hundred bytes (a channel of 1 024 values cost 256 KiB each), and the
+// queue's memory is released as soon as the subscriber has caught up.
 type Subscription struct {
 	b       *Broker
 	key     botKey
-	ch      chan session.Change
+	mu      sync.Mutex
+	queue   []*session.Change // pending, from head on; read-only, shared
+	head    int
+	max     int // pending changes before the subscriber counts as too slow
+	ready   chan struct{}
 	dropped chan struct{}
 	once    sync.Once
 }
 
-// C delivers changes in cursor order.
-func (s *Subscription) C() <-chan session.Change { return s.ch }
+// Ready receives a signal when changes are pending: take them with Next until it says none.
+func (s *Subscription) Ready() <-chan struct{} { return s.ready }
+
+// Next returns the oldest pending change, in cursor order; false when none is pending.
+func (s *Subscription) Next() (session.Change, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.head == len(s.queue) {
+		return session.Change{}, false
+	}
+	c := s.queue[s.head]
+	s.queue[s.head] = nil
+	s.head++
+	if s.head == len(s.queue) { // caught up: give a burst's queue back
+		s.head = 0
+		if cap(s.queue) > 16 {
+			s.queue = nil
+		} else {
+			s.queue = s.queue[:0]
+		}
+	}
+	return *c, true
+}
+
+// push queues c unless max changes are pending already.
+func (s *Subscription) push(c *session.Change) bool {
+	s.mu.Lock()
+	if len(s.queue)-s.head >= s.max {
+		s.mu.Unlock()
+		return false
+	}
+	s.queue = append(s.queue, c)
+	s.mu.Unlock()
+	select {
+	case s.ready <- struct{}{}:
+	default: // a signal is pending already
+	}
+	return true
+}
 
 // Dropped is closed when the subscriber fell too far behind and was cut off.
 func (s *Subscription) Dropped() <-chan struct{} { return s.dropped }
 
-// Close unsubscribes.
-func (s *Subscription) Close() { s.b.remove(s, false) }
+// Close unsubscribes and lets go of whatever is still pending.
+func (s *Subscription) Close() {
+	s.b.remove(s, false)
+	s.mu.Lock()
+	s.queue, s.head = nil, 0
+	s.mu.Unlock()
+}
 
 // Subscribe registers a subscriber for one bot with room for buffer pending changes.
 func (b *Broker) Subscribe(account, bot string, buffer int) *Subscription {
-	s := &Subscription{b: b, key: botKey{account, bot}, ch: make(chan session.Change, buffer), dropped: make(chan struct{})}
+	s := &Subscription{b: b, key: botKey{account, bot}, max: max(buffer, 1),
+		ready: make(chan struct{}, 1), dropped: make(chan struct{})}
 	b.mu.Lock()
 	m := b.subs[s.key]
 	if m == nil {
@@ -84,14 +134,18 @@ func (b *Broker) remove(s *Subscription, dropped bool) {
 func (b *Broker) Publish(changes []session.Change) {
 	var slow map[*Subscription]bool
 	b.mu.RLock()
-	for _, c := range changes {
-		for s := range b.subs[botKey{c.State.Account, c.State.Bot}] {
+	for i := range changes {
+		subs := b.subs[botKey{changes[i].State.Account, changes[i].State.Bot}]
+		if len(subs) == 0 {
+			continue
+		}
+		c := new(session.Change) // one copy, shared by the bot's subscribers
+		*c = changes[i]
+		for s := range subs {
 			if slow[s] {
 				continue // once a change is missed, sending later ones would leave a gap
 			}
-			select {
-			case s.ch <- c:
-			default:
+			if !s.push(c) {
 				if slow == nil {
 					slow = map[*Subscription]bool{}
 				}
