@@ -1,9 +1,7 @@
 package httpapi
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -293,7 +291,6 @@ type sseWriter struct {
 	rc      *http.ResponseController
 	timeout time.Duration
 	buf     []byte
-	data    bytes.Buffer
 
 	// origin is the client's cursor; replayed remembers the sessions the replay has sent
 	// (by a hash of their id), so that each is named "session" once and "session.updated"
@@ -342,21 +339,15 @@ func (s *sseWriter) event(ch session.Change, kind session.ChangeKind) error {
 	if kind == session.ChangeUpdated && s.liveFrom > 0 && ch.State.CompletedSeq > s.origin && ch.State.CompletedSeq <= s.liveFrom {
 		kind = s.replayKind(ch)
 	}
-	// The read API's encoding (no HTML escaping), on one line: JSON never needs a raw newline.
-	s.data.Reset()
-	enc := json.NewEncoder(&s.data)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(ch.State.View()); err != nil {
-		return err
-	}
-	data := bytes.TrimSuffix(s.data.Bytes(), []byte("\n"))
+	// The read API's encoding (no HTML escaping, no reflection), on one line: JSON never needs
+	// a raw newline.
 	s.buf = s.buf[:0]
 	s.buf = append(s.buf, "id: "...)
 	s.buf = strconv.AppendInt(s.buf, ch.Seq, 10)
 	s.buf = append(s.buf, "\nevent: "...)
 	s.buf = append(s.buf, kind...)
 	s.buf = append(s.buf, "\ndata: "...)
-	s.buf = append(s.buf, data...)
+	s.buf = ch.State.AppendViewJSON(s.buf)
 	s.buf = append(s.buf, "\n\n"...)
 	return s.write(s.buf)
 }
