@@ -52,6 +52,7 @@ type Config struct {
 	BatchConns  int           // concurrent producers of the batched ingest run
 	Producers   int           // concurrent producers of the small-request ingest run
 	Fresh       int           // freshness samples
+	Streams     int           // stream subscribers of the fan-out run
 	Log         io.Writer     // progress lines
 }
 
@@ -142,6 +143,11 @@ func Run(ctx context.Context, cfg Config, be Backend) (*Report, error) {
 
 	// 6. Memory of the server that went through all of the above.
 	if r.PeakRSSBytes, err = srv.PeakRSS(); err != nil {
+		return nil, err
+	}
+
+	// Many stream subscribers on one node; their memory is reported apart.
+	if r.Fanout, err = measureFanout(ctx, cfg, big, srv, h, logf); err != nil {
 		return nil, err
 	}
 	if err := srv.Stop(); err != nil {

@@ -35,6 +35,7 @@ type Report struct {
 	Freshness    Freshness `json:"freshness"`
 	PeakRSSBytes int64     `json:"peakRssBytes"`
 	CacheFill    CacheFill `json:"cacheFill"`
+	Fanout       Fanout    `json:"streamFanout"`
 
 	Checks []Check `json:"checks"`
 }
@@ -75,7 +76,9 @@ func (r *Report) evaluate() {
 	fill := float64(r.CacheFill.RSSAfter) / (1 << 20)
 	r.Checks = append(r.Checks, Check{"peak RSS of serve, MB", rss, "≤ 200", rss <= 200},
 		Check{fmt.Sprintf("RSS after reading %d bots once, MB", r.CacheFill.Bots), fill, "≤ 100", fill > 0 && fill <= 100},
-		Check{"read server CPU/req ÷ ceiling's", cpu, "≤ 1.15", cpu > 0 && cpu <= 1.15})
+		Check{"read server CPU/req ÷ ceiling's", cpu, "≤ 1.15", cpu > 0 && cpu <= 1.15},
+		Check{fmt.Sprintf("stream: %d subscribers, p99 from ingest sent, ms", r.Fanout.Subscribers), r.Fanout.P99Ms, "≤ 100",
+			r.Fanout.P99Ms <= 100 && r.Fanout.Delivered == r.Fanout.Sessions*r.Fanout.Subscribers/max(r.Fanout.Bots, 1)})
 	for _, l := range []Load{r.Ceiling, r.Read, r.ReadStore, r.ReadSmall, r.Batched.HTTP, r.Small.HTTP} {
 		if l.Success < 1 {
 			r.Checks = append(r.Checks, Check{"every request answered 2xx", l.Success, "= 1", false})
@@ -172,6 +175,16 @@ func (r *Report) Print(w io.Writer) {
 		l    Load
 	}{{"read ceiling", r.Ceiling}, {"read API", r.Read}, {"read API, cache off", r.ReadStore}, {"read API, cache off, small", r.ReadSmall},
 		{"ingest, batched", r.Batched.HTTP}, {"ingest, 1 event", r.Small.HTTP}}
+	if fo := r.Fanout; fo.Subscribers > 0 {
+		fmt.Fprintf(w, "\nstream fan-out: %d subscribers over %d bots, %d sessions: %d deliveries, p50 %.1f ms, p99 %.1f ms; "+
+			"serve RSS %.0f MB before, %.0f MB with them connected (%.1f KiB each), %.0f MB 10 s after they left\n",
+			fo.Subscribers, fo.Bots, fo.Sessions, fo.Delivered, fo.P50Ms, fo.P99Ms, mb(fo.RSSBefore), mb(fo.RSSOpen),
+			float64(fo.RSSOpen-fo.RSSBefore)/1024/float64(fo.Subscribers), mb(fo.RSSAfter))
+	}
+	if cf := r.CacheFill; cf.Bots > 0 {
+		fmt.Fprintf(w, "read cache: %d bots read once at %.0f reads/s; serve RSS %.0f MB before, %.0f MB after\n",
+			cf.Bots, cf.ReadsPerSec, mb(cf.RSSBefore), mb(cf.RSSAfter))
+	}
 	fmt.Fprintf(w, "\nCPU time per request (µs), from /proc — server process | load generator:\n")
 	for _, l := range loads {
 		fmt.Fprintf(w, "  %-28s %8.0f | %6.0f\n", l.name, l.l.ServerCPUUs, l.l.GeneratorCPUUs)
@@ -192,3 +205,5 @@ func (r *Report) WriteJSON(path string) error {
 	}
 	return os.WriteFile(path, append(b, '\n'), 0o644)
 }
+
+func mb(b int64) float64 { return float64(b) / (1 << 20) }

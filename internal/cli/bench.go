@@ -41,6 +41,7 @@ func defineBench(fs *flag.FlagSet) *benchFlags {
 	fs.IntVar(&cfg.BatchConns, "batch-producers", 4, "concurrent producers in the batched ingest run")
 	fs.IntVar(&cfg.Producers, "producers", 64, "concurrent producers of one event per request")
 	fs.IntVar(&cfg.Fresh, "fresh", 200, "freshness samples")
+	fs.IntVar(&cfg.Streams, "streams", 5000, "stream subscribers of the fan-out run (one server, 10 bots)")
 	fs.StringVar(&f.jsonPath, "json", "", "also write the report as JSON to this file")
 	fs.BoolVar(&f.keep, "keep", false, "keep the scratch directory")
 	fs.StringVar(&f.ceiling, "serve-ceiling", "", "internal: serve this file as the read ceiling (the bench runs itself so)")
@@ -62,8 +63,8 @@ func runBench(ctx context.Context, args []string, getenv Env, stdout, stderr io.
 		return &usageError{fmt.Sprintf("bench: unexpected argument %q", fs.Arg(0))}
 	}
 	if cfg.Bots < 2 || cfg.FlatSmall < 1 || cfg.FlatBig < 1 || cfg.Duration <= 0 || cfg.Concurrency < 1 ||
-		cfg.Batch < 1 || cfg.BatchConns < 1 || cfg.Producers < 1 || cfg.Fresh < 1 || cfg.Rounds < 1 {
-		return &usageError{"bench: --bots must be ≥ 2, the other sizes ≥ 1 and --duration > 0"}
+		cfg.Batch < 1 || cfg.BatchConns < 1 || cfg.Producers < 1 || cfg.Fresh < 1 || cfg.Rounds < 1 || cfg.Streams < fanoutMin {
+		return &usageError{"bench: --bots must be ≥ 2, --streams ≥ 10, the other sizes ≥ 1 and --duration > 0"}
 	}
 	cleanup, err := benchScratch(&cfg, stderr, keep)
 	if err != nil {
@@ -86,6 +87,9 @@ func runBench(ctx context.Context, args []string, getenv Env, stdout, stderr io.
 	}
 	return nil
 }
+
+// fanoutMin is the fewest stream subscribers: one per bot of the fan-out run.
+const fanoutMin = 10
 
 // openBenchStore opens a database the bench created, with its schema.
 func openBenchStore(ctx context.Context, dsn string) (bench.Store, error) {
