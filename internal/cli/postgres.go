@@ -28,7 +28,7 @@ func openPostgres(ctx context.Context, dsn string) (*backend, error) {
 // startFeed feeds the broker from storage's change feed, woken by this node's commits, by other
 // nodes' notifications and by a poll each second. It returns what the committer should publish
 // to: the feed, which reads the changes back in cursor order.
-func startFeed(ctx context.Context, src live.ChangeSource, l store.ChangeNotifier, broker *live.Broker, log *slog.Logger) (ingest.Publisher, error) {
+func startFeed(ctx context.Context, src live.ChangeSource, l store.ChangeNotifier, broker live.Publisher, log *slog.Logger) (ingest.Publisher, error) {
 	feed := live.NewFeed(src, broker, time.Second, log)
 	if err := feed.Start(ctx); err != nil {
 		return nil, fmt.Errorf("start change feed: %w", err)

@@ -63,7 +63,7 @@ func defineServe(fs *flag.FlagSet, c *serveConfig) *serveFlags {
 	fs.StringVar(&f.level, "log-level", "info", "log level: debug, info, warn, error")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long SIGTERM waits for requests in flight")
 	natsFlags(fs, &c.nats)
-	fs.BoolVar(&c.readCache, "read-cache", true, "serve repeated unfiltered reads of a bot from memory until a commit changes it; SQLite only (--read-cache=false turns it off)")
+	fs.BoolVar(&c.readCache, "read-cache", true, "serve repeated unfiltered reads of a bot from memory until a commit changes it (on PostgreSQL, until the change feed brings another node's commit); --read-cache=false turns it off")
 	fs.DurationVar(&c.logFlush, "log-flush", 100*time.Millisecond, "write request log lines out every interval instead of one write per line; warnings and errors at once; 0 writes every line at once")
 	c.readCacheSize = 64 << 20
 	fs.Var(&c.readCacheSize, "read-cache-size", "bound of the read cache's answers in bytes, e.g. 64MB (the default); least recently read bots are dropped first")
@@ -176,16 +176,26 @@ func buildServer(ctx context.Context, c serveConfig, log *slog.Logger, stdout io
 	m := metrics.New()
 	broker := live.NewBroker()
 	m.SetStreamSubscribers(broker.Subscribers)
+	// The read cache: on one node (SQLite) every commit passes through the committer, which
+	// drops the answers it changes before its producer hears of it. With several nodes
+	// (PostgreSQL) the committer does that for this node's commits (read-your-writes here)
+	// and the change feed, which reads every node's commits back, for the others': another
+	// node's commit is seen here after the feed's delay (NOTIFY, else the 1 s poll).
+	var readCache *httpapi.ReadCache
+	if c.readCache && (db.SoleWriter || db.Changes != nil) {
+		readCache = httpapi.NewReadCache(int64(c.readCacheSize))
+	}
 	var publisher ingest.Publisher = broker
 	if db.Changes != nil { // shared by several nodes: feed the broker from storage
-		if publisher, err = startFeed(feedCtx, db, db.Changes, broker, log); err != nil {
+		var fed live.Publisher = broker
+		if readCache != nil {
+			fed = publishers{readCache, broker}
+		}
+		if publisher, err = startFeed(feedCtx, db, db.Changes, fed, log); err != nil {
 			return nil, err
 		}
 	}
-	var readCache *httpapi.ReadCache
-	if c.readCache && db.SoleWriter {
-		// One node, the only writer: every commit passes here before its producer hears of it.
-		readCache = httpapi.NewReadCache(int64(c.readCacheSize))
+	if readCache != nil {
 		publisher = publishers{readCache, publisher}
 	}
 	committer := ingest.NewCommitter(db, ingest.Options{Publisher: publisher, Observer: ingest.Observer{Commit: m.ObserveCommit, Visible: m.ObserveVisible}})
