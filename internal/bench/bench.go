@@ -140,6 +140,12 @@ func Run(ctx context.Context, cfg Config, be Backend) (*Report, error) {
 	if r.Freshness, err = freshnessUnderLoad(ctx, cfg, srv, h, logf); err != nil {
 		return nil, err
 	}
+	// Several nodes on one database (PostgreSQL): how stale another node's cached answers get.
+	if be.Copy == nil {
+		if r.CrossNode, err = crossNodeFreshness(ctx, cfg, srv, big.dsn, h, logf); err != nil {
+			return nil, err
+		}
+	}
 
 	// 6. Memory of the server that went through all of the above.
 	if r.PeakRSSBytes, err = srv.PeakRSS(); err != nil {
@@ -308,4 +314,22 @@ func freshnessUnderLoad(ctx context.Context, cfg Config, srv *child, h http.Head
 		return Freshness{}, err
 	}
 	return f, nil
+}
+
+// crossNodeFreshness starts a second node (read cache on) on the same database and measures,
+// from each ingest's 200 on the first node, when the second node's read API and stream have
+// the session: the feed's delay, which bounds how stale the second node's cache can be.
+func crossNodeFreshness(ctx context.Context, cfg Config, srv *child, dsn string, h http.Header, logf func(string, ...any)) (*Freshness, error) {
+	node2, err := startChild(ctx, cfg.Exe, []string{"serve", "--addr", "127.0.0.1:0", "--db", dsn, "--rate-limit", "0"},
+		filepath.Join(cfg.Dir, "serve-node2.log"))
+	if err != nil {
+		return nil, err
+	}
+	defer node2.Stop()
+	logf("freshness across nodes: %d sessions ingested on one node, polled on another (its read cache on)", cfg.Fresh)
+	f, err := measureFreshnessAcross(ctx, srv.URL, node2.URL, h, freshBot+"-x", cfg.Fresh)
+	if err != nil {
+		return nil, err
+	}
+	return &f, nil
 }

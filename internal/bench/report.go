@@ -26,16 +26,17 @@ type Report struct {
 	Batch       int       `json:"batch"`
 	BatchConns  int       `json:"batchProducers"`
 
-	Ceiling      Load      `json:"ceiling"`
-	Read         Load      `json:"read"`
-	ReadStore    Load      `json:"readStorage"` // --read-cache=false: every read queries storage
-	ReadSmall    Load      `json:"readStorageSmall"`
-	Batched      Ingest    `json:"batched"`
-	Small        Ingest    `json:"small"`
-	Freshness    Freshness `json:"freshness"`
-	PeakRSSBytes int64     `json:"peakRssBytes"`
-	CacheFill    CacheFill `json:"cacheFill"`
-	Fanout       Fanout    `json:"streamFanout"`
+	Ceiling      Load       `json:"ceiling"`
+	Read         Load       `json:"read"`
+	ReadStore    Load       `json:"readStorage"` // --read-cache=false: every read queries storage
+	ReadSmall    Load       `json:"readStorageSmall"`
+	Batched      Ingest     `json:"batched"`
+	Small        Ingest     `json:"small"`
+	Freshness    Freshness  `json:"freshness"`
+	CrossNode    *Freshness `json:"freshnessOtherNode,omitempty"` // PostgreSQL: read on a second node
+	PeakRSSBytes int64      `json:"peakRssBytes"`
+	CacheFill    CacheFill  `json:"cacheFill"`
+	Fanout       Fanout     `json:"streamFanout"`
 
 	Checks []Check `json:"checks"`
 }
@@ -72,6 +73,9 @@ func (r *Report) evaluate() {
 	}
 	if r.Freshness.StreamP99Ms != nil {
 		r.Checks = append(r.Checks, Check{"freshness p99 (stream), ms", *r.Freshness.StreamP99Ms, "≤ 50", *r.Freshness.StreamP99Ms <= 50})
+	}
+	if r.CrossNode != nil {
+		r.Checks = append(r.Checks, Check{"other node's cached read stale for, p99 ms", r.CrossNode.ReadP99Ms, "≤ 100", r.CrossNode.ReadP99Ms <= 100})
 	}
 	fill := float64(r.CacheFill.RSSAfter) / (1 << 20)
 	r.Checks = append(r.Checks, Check{"peak RSS of serve, MB", rss, "≤ 200", rss <= 200},
@@ -180,6 +184,13 @@ func (r *Report) Print(w io.Writer) {
 			"serve RSS %.0f MB before, %.0f MB with them connected (%.1f KiB each), %.0f MB 10 s after they left\n",
 			fo.Subscribers, fo.Bots, fo.Sessions, fo.Delivered, fo.P50Ms, fo.P99Ms, mb(fo.RSSBefore), mb(fo.RSSOpen),
 			float64(fo.RSSOpen-fo.RSSBefore)/1024/float64(fo.Subscribers), mb(fo.RSSAfter))
+	}
+	if x := r.CrossNode; x != nil {
+		fmt.Fprintf(w, "other node (read cache on): 200 on one node → read API on the other p50 %.2f ms, p99 %.2f ms", x.ReadP50Ms, x.ReadP99Ms)
+		if x.StreamP99Ms != nil {
+			fmt.Fprintf(w, "; → its stream p50 %.2f ms, p99 %.2f ms", *x.StreamP50Ms, *x.StreamP99Ms)
+		}
+		fmt.Fprintln(w)
 	}
 	if cf := r.CacheFill; cf.Bots > 0 {
 		fmt.Fprintf(w, "read cache: %d bots read once at %.0f reads/s; serve RSS %.0f MB before, %.0f MB after\n",
