@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"time"
 
 	"github.com/intentrt/intentrt/internal/ingest"
 	"github.com/intentrt/intentrt/internal/metrics"
@@ -24,6 +25,10 @@ type worker struct {
 	start func(ctx context.Context) (stop func(), err error)
 }
 
+// checkpointEvery is how often the WAL is checkpointed beside the writer: often enough that
+// the WAL stays short (reads scan its index), rarely enough to cost nothing measurable.
+const checkpointEvery = 250 * time.Millisecond
+
 // serveWorkers lists the workers of "serve", in start order.
 func serveWorkers(c serveConfig, db *backend, committer *ingest.Committer, m *metrics.Metrics, base string, stdout io.Writer, log *slog.Logger) []worker {
 	ws := []worker{
@@ -38,6 +43,11 @@ func serveWorkers(c serveConfig, db *backend, committer *ingest.Committer, m *me
 		{"jti purge", func(ctx context.Context) (func(), error) {
 			return goUntilDone(ctx, func(ctx context.Context) { purgeJTIs(ctx, db, log) }), nil
 		}},
+	}
+	if db.Checkpoints != nil {
+		ws = append(ws, worker{"wal checkpoints", func(ctx context.Context) (func(), error) {
+			return goUntilDone(ctx, func(ctx context.Context) { db.Checkpoints.RunCheckpoints(ctx, checkpointEvery, log) }), nil
+		}})
 	}
 	if c.demo {
 		ws = append(ws, worker{"demo", func(ctx context.Context) (func(), error) {
