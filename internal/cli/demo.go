@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/intentrt/intentrt/internal/auth"
@@ -72,5 +73,11 @@ curl -sS -X POST '%[5]s/api/public/bot/%[2]s/intentrealtimedata' \
   -H 'Format: application/json'
 
 `, demoAccount, demoBot, app.ClientID, app.ClientSecret, base, token)
+	if strings.HasPrefix(base, "https://") {
+		fmt.Fprint(stdout, `With a self-signed certificate, give curl --cacert CERT_FILE (or -k) and accept the
+certificate in the browser once. Add --http2 to curl to see HTTP/2 (-w '%{http_version}').
+
+`)
+	}
 	return nil
 }

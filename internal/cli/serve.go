@@ -40,7 +40,10 @@ type serveConfig struct {
 	logSample       int
 	readCacheSize   byteSize
 	// requestLog is not a flag: runServe sets it to write request lines beside the logger.
-	requestLog *httpapi.RequestLog
+	requestLog  *httpapi.RequestLog
+	tlsCert     string // with tlsKey: serve HTTPS (and HTTP/2)
+	tlsKey      string
+	corsOrigins []string // browser origins allowed to call the read, summary and stream APIs
 }
 
 // serveFlags holds the flags of serve that are checked and converted after parsing.
@@ -68,6 +71,9 @@ func defineServe(fs *flag.FlagSet, c *serveConfig) *serveFlags {
 	c.readCacheSize = 64 << 20
 	fs.Var(&c.readCacheSize, "read-cache-size", "bound of the read cache's answers in bytes, e.g. 64MB (the default); least recently read bots are dropped first")
 	fs.IntVar(&c.logSample, "log-sample", 1, "log one in N request lines of 2xx and 3xx answers; 4xx, 5xx and client-gone lines are always logged")
+	fs.StringVar(&c.tlsCert, "tls-cert", "", "serve HTTPS and HTTP/2 with this PEM `file` of the certificate (and its chain); with --tls-key; re-read on SIGHUP")
+	fs.StringVar(&c.tlsKey, "tls-key", "", "PEM `file` of the certificate's private key; with --tls-cert; re-read on SIGHUP")
+	fs.Var((*stringList)(&c.corsOrigins), "cors-origin", "let a browser app at this `origin` (https://app.example.com, or * for any) call the read, summary and stream APIs; repeatable")
 	return &f
 }
 
@@ -103,6 +109,22 @@ func (c *serveConfig) check(level string, overrides []string) error {
 			return &usageError{fmt.Sprintf("serve: --rate-limit-account %q: use ACCOUNT=N", o)}
 		}
 		c.rateOverrides[acct] = v
+	}
+	return c.checkTLSAndCORS()
+}
+
+// checkTLSAndCORS checks that the certificate comes with its key and that each CORS origin is
+// one a browser sends (scheme://host[:port], nothing after), and normalises the origins.
+func (c *serveConfig) checkTLSAndCORS() error {
+	if (c.tlsCert == "") != (c.tlsKey == "") {
+		return &usageError{"serve: --tls-cert and --tls-key go together: give both (HTTPS) or neither (HTTP)"}
+	}
+	for i, o := range c.corsOrigins {
+		n, err := httpapi.NormalizeOrigin(o)
+		if err != nil {
+			return &usageError{fmt.Sprintf("serve: --cors-origin %q: %v", o, err)}
+		}
+		c.corsOrigins[i] = n
 	}
 	return nil
 }
@@ -164,6 +186,12 @@ func buildServer(ctx context.Context, c serveConfig, log *slog.Logger, stdout io
 			s.close()
 		}
 	}()
+	var certs *certSource
+	if c.tlsCert != "" { // read first: a bad file fails before anything is opened
+		if certs, err = loadCerts(c.tlsCert, c.tlsKey); err != nil {
+			return nil, err
+		}
+	}
 	db, err := openReady(ctx, c.dsn)
 	if err != nil {
 		return nil, err
@@ -216,7 +244,7 @@ func buildServer(ctx context.Context, c serveConfig, log *slog.Logger, stdout io
 		Sessions: db, Ingest: committer, Tokens: verifier, Limiter: limiter, Storage: db,
 		Metrics: m, Logger: log, Limits: httpapi.Limits{MaxBodyBytes: c.maxBody, MaxEvents: c.maxEvents},
 		Stopping: s.stopping, Changes: db, Live: broker, ReadCache: readCache,
-		Dashboard: dashboard.New(dashboard.Options{Apps: apps}), RequestLog: c.requestLog,
+		Dashboard: dashboard.New(dashboard.Options{Apps: apps}), CORSOrigins: c.corsOrigins, RequestLog: c.requestLog,
 	})
 
 	ln, err := net.Listen("tcp", c.addr)
@@ -235,7 +263,13 @@ func buildServer(ctx context.Context, c serveConfig, log *slog.Logger, stdout io
 	}
 	s.http.RegisterOnShutdown(func() { close(s.stopping) })
 	s.base = "http://" + ln.Addr().String()
-	log.Info("listening", "addr", ln.Addr().String(), "db", redactDSN(c.dsn))
+	if certs != nil {
+		s.http.TLSConfig = tlsConfig(certs)
+		s.base = "https://" + ln.Addr().String()
+		log.Info("tls certificate loaded", certs.leaf()...)
+	}
+	s.onClose("SIGHUP handler", reloadOnHangup(certs, log))
+	log.Info("listening", "addr", ln.Addr().String(), "base_url", s.base, "db", redactDSN(c.dsn))
 
 	s.workers = serveWorkers(c, db, committer, m, s.base, stdout, log)
 	return s, nil

@@ -59,7 +59,13 @@ func (s *server) close() {
 // buildServer acquired closed in reverse order.
 func (s *server) run(ctx context.Context) error {
 	served := make(chan error, 1)
-	go func() { served <- s.http.Serve(s.ln) }()
+	go func() {
+		if s.http.TLSConfig != nil { // ServeTLS also offers HTTP/2 (ALPN "h2")
+			served <- s.http.ServeTLS(s.ln, "", "")
+			return
+		}
+		served <- s.http.Serve(s.ln)
+	}()
 	fmt.Fprintf(s.stdout, "intentrt listening on %s\n", s.base)
 
 	wctx, cancelWorkers := context.WithCancel(ctx)

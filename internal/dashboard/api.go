@@ -136,7 +136,7 @@ func (a *Routes) SignIn(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{
 		Name: CookieName, Value: signCookie(app.ClientID, app.Account, app.ClientSecret, exp),
 		Path: "/", Expires: exp, MaxAge: int(a.d.ttl / time.Second),
-		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil,
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: overTLS(r),
 	})
 	a.h.WriteJSON(w, http.StatusOK, describe(app))
 }
@@ -152,7 +152,7 @@ func (a *Routes) SignOut(w http.ResponseWriter, r *http.Request) {
 
 func clearCookie(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: "", Path: "/", MaxAge: -1,
-		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: overTLS(r)})
 }
 
 // Me describes the signed-in app.

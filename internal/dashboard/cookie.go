@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -36,6 +37,18 @@ func cookieMAC(clientID, account, secret, exp string) []byte {
 	m := hmac.New(sha256.New, []byte(secret))
 	m.Write([]byte("intentrt-dashboard\x00" + clientID + "\x00" + account + "\x00" + exp))
 	return m.Sum(nil)
+}
+
+// overTLS reports whether the browser reached the page over HTTPS: this server's own TLS, or a
+// TLS-terminating proxy in front that says so with X-Forwarded-Proto: https. The header is
+// believed without any proxy being configured because it can only make the cookie stricter: a
+// client that lies about it gets a Secure cookie its own browser will not send back over HTTP.
+func overTLS(r *http.Request) bool {
+	if r.TLS != nil {
+		return true
+	}
+	proto, _, _ := strings.Cut(r.Header.Get("X-Forwarded-Proto"), ",")
+	return strings.EqualFold(strings.TrimSpace(proto), "https")
 }
 
 // parsedCookie is a cookie whose shape is right but whose MAC is not checked yet: that needs

@@ -67,6 +67,13 @@ type sseEvent struct {
 // test ends. It returns once the response headers are in, so the subscription is in place.
 func openStream(t *testing.T, s *testserver.Server, tok, account, bot string) <-chan sseEvent {
 	t.Helper()
+	_, events := openStreamResp(t, s, tok, account, bot)
+	return events
+}
+
+// openStreamResp is openStream that also returns the response (its body is the events').
+func openStreamResp(t *testing.T, s *testserver.Server, tok, account, bot string) (*http.Response, <-chan sseEvent) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+readPath(bot)+"/stream", nil)
@@ -76,7 +83,7 @@ func openStream(t *testing.T, s *testserver.Server, tok, account, bot string) <-
 	for k, v := range testserver.Headers(tok, account) {
 		req.Header[k] = []string{v}
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := s.Client.Do(req)
 	if err != nil {
 		t.Fatalf("open stream: %v", err)
 	}
@@ -110,7 +117,7 @@ func openStream(t *testing.T, s *testserver.Server, tok, account, bot string) <-
 			}
 		}
 	}()
-	return out
+	return resp, out
 }
 
 // TestMultiNode runs two nodes on one PostgreSQL database: what is ingested through one is read

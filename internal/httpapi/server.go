@@ -85,6 +85,9 @@ type Deps struct {
 	// RequestLog, when set, writes the routine request lines preformatted (see RequestLog);
 	// otherwise every line goes through Logger.
 	RequestLog *RequestLog
+	// CORSOrigins are the browser origins (as NormalizeOrigin returns them, or "*") that may
+	// call the read API and the routes beneath it; none: no CORS headers anywhere (cors.go).
+	CORSOrigins []string
 }
 
 // handlers holds the dependencies of the handlers and the helpers every route shares
@@ -112,5 +115,5 @@ func NewServer(d Deps) http.Handler {
 	h := &handlers{Deps: d}
 	mux := http.NewServeMux()
 	h.routes(mux)
-	return h.middleware(mux)
+	return h.middleware(newCORS(d.CORSOrigins).wrap(mux))
 }

@@ -23,10 +23,11 @@ import (
 
 // Server is a running intentrt.
 type Server struct {
-	URL    string // http://127.0.0.1:PORT
+	URL    string // http://127.0.0.1:PORT, or https:// (StartTLS)
 	DB     string // the --db it runs on
 	Stdout *SyncBuffer
-	Stderr *SyncBuffer // the server's logs
+	Stderr *SyncBuffer  // the server's logs
+	Client *http.Client // what Do uses: http.DefaultClient, or one that trusts StartTLS's certificate
 
 	cancel context.CancelFunc
 	done   chan error
@@ -53,7 +54,7 @@ func (s *SyncBuffer) String() string {
 	return s.b.String()
 }
 
-var listening = regexp.MustCompile(`intentrt listening on (http://\S+)`)
+var listening = regexp.MustCompile(`intentrt listening on (https?://\S+)`)
 
 // Start runs "intentrt serve" with a fresh SQLite file in t.TempDir() and extra args, waits until
 // /healthz answers, and stops the server when the test ends.
@@ -65,7 +66,13 @@ func Start(t testing.TB, args ...string) *Server {
 // StartDB is Start on a given --db (a file path or a postgres:// DSN).
 func StartDB(t testing.TB, db string, args ...string) *Server {
 	t.Helper()
-	s := &Server{DB: db, Stdout: &SyncBuffer{}, Stderr: &SyncBuffer{}, done: make(chan error, 1)}
+	return start(t, db, http.DefaultClient, args)
+}
+
+// start runs serve on db with args and waits for its /healthz through client.
+func start(t testing.TB, db string, client *http.Client, args []string) *Server {
+	t.Helper()
+	s := &Server{DB: db, Stdout: &SyncBuffer{}, Stderr: &SyncBuffer{}, Client: client, done: make(chan error, 1)}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	// Log lines are written at once so that a test can read them while the server runs.
@@ -90,7 +97,7 @@ func StartDB(t testing.TB, db string, args ...string) *Server {
 		}
 	}
 	for {
-		resp, err := http.Get(s.URL + "/healthz")
+		resp, err := s.Client.Get(s.URL + "/healthz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
@@ -205,7 +212,7 @@ func (s *Server) Do(t testing.TB, method, path string, headers map[string]string
 	for k, v := range headers {
 		req.Header[k] = []string{v} // as given: "accountId" and "auth" keep their casing on the wire
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := s.Client.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}
