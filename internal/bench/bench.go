@@ -36,6 +36,8 @@ type Backend struct {
 	// Copy, when set, copies a populated database for a second server: SQLite allows one serve
 	// per file. Without it the second server shares the database (PostgreSQL).
 	Copy func(ctx context.Context, dsn, name string) (copyDSN string, drop func() error, err error)
+	// Footprint, when set, returns the bytes on disk of each table and index of a database.
+	Footprint func(ctx context.Context, dsn string) (map[string]int64, error)
 }
 
 // Config scales the run. The defaults finish in a few minutes on a 2-core machine.
@@ -82,6 +84,11 @@ func Run(ctx context.Context, cfg Config, be Backend) (*Report, error) {
 		return nil, err
 	}
 	defer big.close()
+	if be.Footprint != nil {
+		if r.Footprint, err = be.Footprint(ctx, big.dsn); err != nil {
+			return nil, fmt.Errorf("footprint: %w", err)
+		}
+	}
 	small, err := prepare(ctx, be, "small", min(cfg.Bots, max(cfg.FlatSmall/10, 1)), cfg.FlatSmall, logf)
 	if err != nil {
 		return nil, err

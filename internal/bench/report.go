@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -36,7 +37,9 @@ type Report struct {
 	CrossNode    *Freshness `json:"freshnessOtherNode,omitempty"` // PostgreSQL: read on a second node
 	PeakRSSBytes int64      `json:"peakRssBytes"`
 	CacheFill    CacheFill  `json:"cacheFill"`
-	Fanout       Fanout     `json:"streamFanout"`
+	// Footprint is the bytes on disk of each table and index of the large database.
+	Footprint map[string]int64 `json:"footprintBytes,omitempty"`
+	Fanout    Fanout           `json:"streamFanout"`
 
 	Checks []Check `json:"checks"`
 }
@@ -198,6 +201,22 @@ func (r *Report) Print(w io.Writer) {
 		}
 		fmt.Fprintln(w)
 	}
+	if len(r.Footprint) > 0 {
+		names := make([]string, 0, len(r.Footprint))
+		var total int64
+		for n, b := range r.Footprint {
+			names = append(names, n)
+			total += b
+		}
+		sort.Slice(names, func(i, j int) bool { return r.Footprint[names[i]] > r.Footprint[names[j]] })
+		fmt.Fprintf(w, "storage: %.0f bytes per stored session (%s in all for %s sessions):", float64(total)/float64(r.FlatBig), humanBytes(total), count(r.FlatBig))
+		for _, n := range names {
+			if b := r.Footprint[n]; b*100 >= total {
+				fmt.Fprintf(w, " %s %.0f B,", n, float64(b)/float64(r.FlatBig))
+			}
+		}
+		fmt.Fprintln(w, " per session")
+	}
 	if cf := r.CacheFill; cf.Bots > 0 {
 		fmt.Fprintf(w, "read cache: %d bots read once at %.0f reads/s; serve RSS %.0f MB before, %.0f MB after\n",
 			cf.Bots, cf.ReadsPerSec, mb(cf.RSSBefore), mb(cf.RSSAfter))
@@ -224,3 +243,5 @@ func (r *Report) WriteJSON(path string) error {
 }
 
 func mb(b int64) float64 { return float64(b) / (1 << 20) }
+
+func humanBytes(b int64) string { return fmt.Sprintf("%.0f MB", mb(b)) }

@@ -105,6 +105,10 @@ func sqliteBench(dir string) bench.Backend {
 	return bench.Backend{
 		Name: "SQLite (embedded, WAL, synchronous=FULL)",
 		Open: openBenchStore,
+		Footprint: func(ctx context.Context, path string) (map[string]int64, error) {
+			// dbstat: the pages of each table and index.
+			return footprint(ctx, "sqlite", "file:"+path+"?_pragma=busy_timeout(10000)", "SELECT name, SUM(pgsize) FROM dbstat GROUP BY name")
+		},
 		Copy: func(ctx context.Context, src, name string) (string, func() error, error) {
 			path := filepath.Join(dir, name+".db")
 			drop := func() error {
@@ -149,6 +153,10 @@ func postgresBench(dsn string) bench.Backend {
 	return bench.Backend{
 		Name: "PostgreSQL",
 		Open: openBenchStore,
+		Footprint: func(ctx context.Context, dsn string) (map[string]int64, error) {
+			return pgFootprint(ctx, dsn, `SELECT c.relname, pg_relation_size(c.oid) FROM pg_class c
+				JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'i')`)
+		},
 		Fresh: func(ctx context.Context, name string) (string, func() error, error) {
 			u, err := url.Parse(dsn)
 			if err != nil {
@@ -213,4 +221,52 @@ func benchBackend(dsn, dir string) (bench.Backend, error) {
 		return bench.Backend{}, &usageError{fmt.Sprintf("bench: --db %q: leave it empty (SQLite) or give postgres://...", dsn)}
 	}
 	return sqliteBench(dir), nil
+}
+
+// footprint runs query (name, bytes) on the database and returns its rows.
+func footprint(ctx context.Context, driver, dsn, query string) (map[string]int64, error) {
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	rows, err := db.QueryContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var name string
+		var n int64
+		if err := rows.Scan(&name, &n); err != nil {
+			return nil, err
+		}
+		out[name] = n
+	}
+	return out, rows.Err()
+}
+
+// pgFootprint is footprint on PostgreSQL.
+func pgFootprint(ctx context.Context, dsn, query string) (map[string]int64, error) {
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close(context.Background())
+	rows, err := conn.Query(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var name string
+		var n int64
+		if err := rows.Scan(&name, &n); err != nil {
+			return nil, err
+		}
+		out[name] = n
+	}
+	return out, rows.Err()
 }
