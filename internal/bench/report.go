@@ -190,7 +190,7 @@ func (r *Report) Print(w io.Writer) {
 		{"ingest, batched", r.Batched.HTTP}, {"ingest, 1 event", r.Small.HTTP}}
 	if fo := r.Fanout; fo.Subscribers > 0 {
 		fmt.Fprintf(w, "\nstream fan-out: %d subscribers over %d bots, %d sessions: %d deliveries, p50 %.1f ms, p99 %.1f ms; "+
-			"serve RSS %.0f MB before, %.0f MB with them connected (%.1f KiB each), %.0f MB 10 s after they left\n",
+			"serve RSS %.0f MB before, %.0f MB with them connected (%.1f KiB each), %.0f MB after they left (≤ 10 s)\n",
 			fo.Subscribers, fo.Bots, fo.Sessions, fo.Delivered, fo.P50Ms, fo.P99Ms, mb(fo.RSSBefore), mb(fo.RSSOpen),
 			float64(fo.RSSOpen-fo.RSSBefore)/1024/float64(fo.Subscribers), mb(fo.RSSAfter))
 	}
