@@ -38,6 +38,9 @@ Usage:
   intentrt apps create --account A (--bot B ... | --all-bots) --scope S [--scope S] [--enforce-jti] [--db DSN]
   intentrt apps list   [--db DSN]
   intentrt apps revoke CLIENT_ID [--db DSN]
+  intentrt accounts set --account A [--ani MODE] [--dni MODE] [--user-id MODE] [--db DSN]
+                   (MODE: keep, mask, hash or drop: what ingest stores of each personal field)
+  intentrt accounts list [--db DSN]
   intentrt token --client-id ID --client-secret SECRET [--alg HS256|HS512] [--ttl 1h] [--jti]
   intentrt migrate [--db DSN]
   intentrt bench   [--db postgres://...] [--flat-big N] [--duration D] [--json FILE] ...
@@ -54,14 +57,16 @@ flags a comma-separated list.
 // is checked with its environment form; another test checks that it lists every command of the
 // usage. A command's flags belong in its define function, not in its run function.
 var commandFlags = map[string]func(*flag.FlagSet){
-	"serve":       func(fs *flag.FlagSet) { defineServe(fs, &serveConfig{}) },
-	"apps create": func(fs *flag.FlagSet) { defineAppsCreate(fs) },
-	"apps list":   func(fs *flag.FlagSet) { defineDB(fs) },
-	"apps revoke": func(fs *flag.FlagSet) { defineDB(fs) },
-	"token":       func(fs *flag.FlagSet) { defineToken(fs) },
-	"migrate":     func(fs *flag.FlagSet) { defineDB(fs) },
-	"bench":       func(fs *flag.FlagSet) { defineBench(fs) },
-	"version":     func(fs *flag.FlagSet) {},
+	"serve":         func(fs *flag.FlagSet) { defineServe(fs, &serveConfig{}) },
+	"apps create":   func(fs *flag.FlagSet) { defineAppsCreate(fs) },
+	"apps list":     func(fs *flag.FlagSet) { defineDB(fs) },
+	"apps revoke":   func(fs *flag.FlagSet) { defineDB(fs) },
+	"accounts set":  func(fs *flag.FlagSet) { defineAccountsSet(fs) },
+	"accounts list": func(fs *flag.FlagSet) { defineDB(fs) },
+	"token":         func(fs *flag.FlagSet) { defineToken(fs) },
+	"migrate":       func(fs *flag.FlagSet) { defineDB(fs) },
+	"bench":         func(fs *flag.FlagSet) { defineBench(fs) },
+	"version":       func(fs *flag.FlagSet) {},
 }
 
 // Run runs the intentrt command line. It returns when the command is done; for serve, when ctx
@@ -77,6 +82,8 @@ func Run(ctx context.Context, args []string, getenv Env, stdin io.Reader, stdout
 		return runServe(ctx, rest, getenv, stdout, stderr)
 	case "apps":
 		return runApps(ctx, rest, getenv, stdout, stderr)
+	case "accounts":
+		return runAccounts(ctx, rest, getenv, stdout, stderr)
 	case "token":
 		return runToken(rest, getenv, stdout, stderr)
 	case "migrate":

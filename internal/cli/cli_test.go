@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -147,6 +148,12 @@ func TestCLIUsageErrors(t *testing.T) {
 		{[]string{"serve", "--db", db, "--rate-limit-account", "nonumber"}, "ACCOUNT=N"},
 		{[]string{"serve", "--db", db, "extra"}, "extra"},
 		{[]string{"migrate", "--db", "mysql://x"}, "postgres://"},
+		{[]string{"accounts"}, "set or list"},
+		{[]string{"accounts", "delete"}, "unknown subcommand"},
+		{[]string{"accounts", "set", "--db", db, "--ani", "mask"}, "--account"},
+		{[]string{"accounts", "set", "--db", db, "--account", "a"}, "--ani, --dni, --user-id"},
+		{[]string{"accounts", "set", "--db", db, "--account", "a", "--ani", "redact"}, "--ani: unknown mode"},
+		{[]string{"accounts", "set", "--db", db, "--account", "a", "--user-id", "encrypt"}, "keep, mask, hash, drop"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			r := run(nil, tc.args...)
@@ -167,6 +174,31 @@ func TestCLIUsageErrors(t *testing.T) {
 	// -h prints the flags and exits 0, as Go's own commands do: help asked for is no error.
 	if r := run(nil, "serve", "-h"); r.err == nil || cli.ExitCode(r.err) != 0 || !strings.Contains(r.stderr, "-addr") {
 		t.Errorf("serve -h: %v (exit %d), stderr %q", r.err, cli.ExitCode(r.err), r.stderr)
+	}
+}
+
+// TestCLIAccounts sets a policy field by field (what is left out keeps its mode), from flags
+// and from the environment, and lists it.
+func TestCLIAccounts(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "accounts.db")
+	mustRun(t, nil, "accounts", "set", "--db", db, "--account", "a1", "--ani", "MASK", "--user-id", "hash")
+	mustRun(t, map[string]string{"INTENTRT_DB": db, "INTENTRT_DNI": "drop"}, "accounts", "set", "--account", "a1")
+	mustRun(t, nil, "accounts", "set", "--db", db, "--account", "a0", "--dni", "keep")
+	var list []struct {
+		AccountID    string            `json:"accountId"`
+		PersonalData map[string]string `json:"personalData"`
+		UpdatedAt    time.Time         `json:"updatedAt"`
+	}
+	out := mustRun(t, nil, "accounts", "list", "--db", db)
+	if err := json.Unmarshal([]byte(out), &list); err != nil || len(list) != 2 {
+		t.Fatalf("accounts list: %s (%v)", out, err)
+	}
+	if list[0].AccountID != "a0" || fmt.Sprint(list[0].PersonalData) != "map[ANI:keep DNI:keep userId:keep]" ||
+		list[1].AccountID != "a1" || fmt.Sprint(list[1].PersonalData) != "map[ANI:mask DNI:drop userId:hash]" || list[1].UpdatedAt.IsZero() {
+		t.Fatalf("accounts list: %s", out)
+	}
+	if r := run(nil, "accounts", "-h"); cli.ExitCode(r.err) != 0 || !strings.Contains(r.stdout, "--user-id") {
+		t.Errorf("accounts -h: %v, stdout %q", r.err, r.stdout)
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/intentrt/intentrt/internal/ingest"
 	"github.com/intentrt/intentrt/internal/live"
 	"github.com/intentrt/intentrt/internal/metrics"
+	"github.com/intentrt/intentrt/internal/privacy"
 	"github.com/intentrt/intentrt/internal/ratelimit"
 	"github.com/intentrt/intentrt/internal/session"
 )
@@ -226,7 +227,9 @@ func buildServer(ctx context.Context, c serveConfig, log *slog.Logger, stdout io
 	if readCache != nil {
 		publisher = publishers{readCache, publisher}
 	}
-	committer := ingest.NewCommitter(db, ingest.Options{Publisher: publisher, Observer: ingest.Observer{Commit: m.ObserveCommit, Visible: m.ObserveVisible}})
+	// The policy cache's lifetime bounds how long a policy change takes to apply: 5 s allowed.
+	redactor := privacy.NewRedactor(db, 2*time.Second)
+	committer := ingest.NewCommitter(db, ingest.Options{Redactor: redactor, Publisher: publisher, Observer: ingest.Observer{Commit: m.ObserveCommit, Visible: m.ObserveVisible}})
 	s.committer = committer
 	// Every handler and worker has returned by then: commit whatever is still queued.
 	s.onClose("committer", committer.Close)
@@ -243,7 +246,7 @@ func buildServer(ctx context.Context, c serveConfig, log *slog.Logger, stdout io
 	handler := httpapi.NewServer(httpapi.Deps{
 		Sessions: db, Ingest: committer, Tokens: verifier, Limiter: limiter, Storage: db,
 		Metrics: m, Logger: log, Limits: httpapi.Limits{MaxBodyBytes: c.maxBody, MaxEvents: c.maxEvents},
-		Stopping: s.stopping, Changes: db, Live: broker, ReadCache: readCache,
+		Stopping: s.stopping, Changes: db, Live: broker, ReadCache: readCache, Export: db,
 		Dashboard: dashboard.New(dashboard.Options{Apps: apps}), CORSOrigins: c.corsOrigins, RequestLog: c.requestLog,
 	})
 

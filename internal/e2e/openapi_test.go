@@ -187,15 +187,16 @@ func TestOpenAPIDocumentValid(t *testing.T) {
 		"/api/public/bot/{botId}/intentrealtimedata":        {"GET", "POST"},
 		"/api/public/bot/{botId}/intentrealtimedata/stream": {"GET"},
 		"/api/public/bot/{botId}/sessionevents":             {"POST"},
-		"/healthz":                                          {"GET"},
-		"/readyz":                                           {"GET"},
-		"/metrics":                                          {"GET"},
-		"/api/openapi.yaml":                                 {"GET"},
-		"/":                                                 {"GET"},
-		"/ui/assets/{name}":                                 {"GET"},
-		"/ui/api/session":                                   {"GET", "POST", "DELETE"},
-		"/ui/api/bots/{botId}/sessions":                     {"GET"},
-		"/ui/api/bots/{botId}/stream":                       {"GET"},
+		"/api/public/bot/{botId}/intentrealtimedata/export": {"POST"},
+		"/healthz":                      {"GET"},
+		"/readyz":                       {"GET"},
+		"/metrics":                      {"GET"},
+		"/api/openapi.yaml":             {"GET"},
+		"/":                             {"GET"},
+		"/ui/assets/{name}":             {"GET"},
+		"/ui/api/session":               {"GET", "POST", "DELETE"},
+		"/ui/api/bots/{botId}/sessions": {"GET"},
+		"/ui/api/bots/{botId}/stream":   {"GET"},
 	}
 	for path, methods := range want {
 		item := doc.Paths.Value(path)
@@ -321,6 +322,14 @@ func TestOpenAPIScenario(t *testing.T) {
 		c.method, c.path, c.headers = "POST", readPath, jsonHdr(rw)
 		a.do(c)
 	}
+	exportPath := readPath + "/export"
+	a.do(apiCall{name: "export ndjson", method: "POST", path: exportPath, headers: hdr(rw, acct), status: 200})
+	a.do(apiCall{name: "export ndjson resumed", method: "POST", path: exportPath, headers: jsonHdr(rw), body: `{"after":"1","channels":["korevg"]}`, status: 200})
+	a.do(apiCall{name: "export csv", method: "POST", path: exportPath, headers: hdr(rw, acct, "Accept", "text/csv"), status: 200})
+	a.do(apiCall{name: "export limit", method: "POST", path: exportPath, headers: jsonHdr(rw), body: `{"limit":5}`, status: 400, docRejects: true})
+	a.do(apiCall{name: "export bad cursor", method: "POST", path: exportPath, headers: jsonHdr(rw), body: `{"after":"x"}`, status: 400, docRejects: true})
+	a.do(apiCall{name: "export not acceptable", method: "POST", path: exportPath, headers: hdr(rw, acct, "Accept", "application/xml"), status: 406})
+	a.do(apiCall{name: "export other account", method: "POST", path: exportPath, headers: hdr(rw, "acct-other"), status: 403})
 	a.do(apiCall{name: "read bad botId", method: "POST", path: "/api/public/bot/" + strings.Repeat("b", 129) + "/intentrealtimedata", headers: hdr(rw, acct), status: 400, docRejects: true})
 	a.do(apiCall{name: "read no accountId", method: "POST", path: readPath, headers: map[string]string{"auth": rw.Token(t)}, status: 400, docRejects: true})
 	a.do(apiCall{name: "read no token", method: "POST", path: readPath, headers: map[string]string{"accountId": acct}, status: 401})

@@ -19,11 +19,11 @@ var corsPatterns = []string{
 
 // What an allowed origin's preflight is told. The headers are those the read, summary and stream
 // routes read; the exposed ones those a browser app needs to see (the 429's wait, the request id
-// to report, an export's file name).
+// to report, an export's file name and cursor).
 const (
 	corsAllowMethods  = "GET, POST"
 	corsAllowHeaders  = "auth, accountId, Authorization, Content-Type, Format, Last-Event-ID, X-Request-Id"
-	corsExposeHeaders = "Retry-After, X-Request-Id, Content-Disposition"
+	corsExposeHeaders = "Retry-After, X-Request-Id, Content-Disposition, Export-Cursor"
 	corsMaxAge        = "3600" // seconds a browser may reuse a preflight's answer (Chromium caps it at 7200)
 )
 

@@ -127,6 +127,9 @@ func (h *handlers) middleware(next http.Handler) http.Handler {
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
+					// A response cut off on purpose (an export that lost storage mid-way) is
+					// still logged and counted before net/http drops the connection.
+					h.logRequest(r, sw, info, start)
 					panic(p)
 				}
 				h.Logger.Error("panic", "request_id", info.id, "panic", p)

@@ -13,7 +13,7 @@ import (
 // and the dashboard. Method-less patterns of the same paths answer the methods a path does not
 // serve with a JSON 405, and "/" answers a JSON 404: every error of every route has the same
 // body. A new route goes here, next to its siblings; a read on an account's behalf calls
-// h.allowRate after authorising. (Expected next: /summary and /export beside the read API,
+// h.allowRate after authorising. (Expected next: /summary beside the read API,
 // /api/public/erasures beside ingest.)
 func (h *handlers) routes(mux *http.ServeMux) {
 	const read = "/api/public/bot/{botId}/intentrealtimedata"
@@ -22,6 +22,8 @@ func (h *handlers) routes(mux *http.ServeMux) {
 	mux.HandleFunc(read, h.methodNotAllowed("GET, POST"))
 	mux.HandleFunc("GET "+read+"/stream", h.handleStream)
 	mux.HandleFunc(read+"/stream", h.methodNotAllowed("GET"))
+	mux.HandleFunc("POST "+read+"/export", h.handleExport)
+	mux.HandleFunc(read+"/export", h.methodNotAllowed("POST"))
 
 	const ingest = "/api/public/bot/{botId}/sessionevents"
 	mux.HandleFunc("POST "+ingest, h.handleIngest)

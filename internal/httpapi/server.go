@@ -49,6 +49,12 @@ type ChangeReader interface {
 	Head(ctx context.Context) (int64, error)
 }
 
+// Exporter pages through a bot's matching completed sessions in cursor order, for the export.
+type Exporter interface {
+	Export(ctx context.Context, q session.Query, after, upto int64, limit int) ([]session.State, error)
+	Head(ctx context.Context) (int64, error)
+}
+
 // Subscriber registers for the live changes of one bot (the live broker).
 type Subscriber interface {
 	Subscribe(account, bot string, buffer int) *live.Subscription
@@ -80,6 +86,8 @@ type Deps struct {
 	Changes ChangeReader
 	Live    Subscriber
 	Stream  StreamOptions
+	// Export answers the export route (nil: it answers 503).
+	Export Exporter
 	// Dashboard, when set, serves the web page and its JSON routes (see routes for where).
 	Dashboard *dashboard.Dashboard
 	// RequestLog, when set, writes the routine request lines preformatted (see RequestLog);

@@ -35,8 +35,17 @@ type Observer struct {
 	Visible func(lag time.Duration)
 }
 
+// Redactor rewrites a batch before it is queued: the account's personal-data policy. It is
+// the committer's first step so that no path into storage (HTTP, NATS, the demo) can skip it.
+type Redactor interface {
+	Redact(ctx context.Context, b session.Batch) (session.Batch, error)
+}
+
 // Options tune the committer.
 type Options struct {
+	// Redactor, when set, applies the personal-data policy to every batch before it is stored,
+	// before its idempotency keys are derived and before its changes are published.
+	Redactor Redactor
 	// MaxEvents bounds the events of one group commit, so one transaction stays short.
 	MaxEvents int
 	Publisher Publisher
@@ -78,6 +87,14 @@ func NewCommitter(db Applier, opts Options) *Committer {
 // Submit stores the batch and returns once it is durably committed. If ctx ends first the
 // batch may still be committed: producers retry, and idempotency makes that harmless.
 func (c *Committer) Submit(ctx context.Context, b session.Batch) (session.Result, error) {
+	if c.opts.Redactor != nil {
+		// In the producer's goroutine, not the writer's: a policy lookup must not hold up the
+		// group commit of other producers.
+		var err error
+		if b, err = c.opts.Redactor.Redact(ctx, b); err != nil {
+			return session.Result{}, err
+		}
+	}
 	req := request{batch: b, reply: make(chan reply, 1), at: time.Now()}
 	c.mu.RLock()
 	if c.closed {

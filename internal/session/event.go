@@ -127,6 +127,9 @@ func checkText(field, v string, required bool) *FieldError {
 
 // DedupKey identifies an event for idempotency: its eventId when the producer gave one,
 // otherwise a digest of its content, so that a blind retry of the same event is recognised.
+// Ingest calls it on events already rewritten by the account's personal-data policy (the
+// committer's Redactor), so the digest is of what is stored and keeps nothing raw that the
+// policy removed: a plain digest of a phone number could be reversed by trying every number.
 func (e *Event) DedupKey() string {
 	if e.EventID != "" {
 		return "id:" + e.EventID

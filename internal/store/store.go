@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/intentrt/intentrt/internal/auth"
+	"github.com/intentrt/intentrt/internal/privacy"
 	"github.com/intentrt/intentrt/internal/session"
 )
 
@@ -30,6 +31,7 @@ var (
 type Store interface {
 	Sessions
 	Apps
+	Accounts
 	// Ping checks that the storage answers.
 	Ping(ctx context.Context) error
 	Close() error
@@ -49,6 +51,30 @@ type Sessions interface {
 	ChangesSince(ctx context.Context, account, bot string, after int64, limit int) ([]session.Change, error)
 	// Head returns the highest cursor assigned so far (0 when none).
 	Head(ctx context.Context) (int64, error)
+	// Export returns the completed sessions of q's bot that match q's filters (q.Limit is
+	// ignored) and whose cursor is above after and at most upto, in cursor order, at most
+	// limit of them. The export pages through it, so memory stays bounded by limit.
+	Export(ctx context.Context, q session.Query, after, upto int64, limit int) ([]session.State, error)
+}
+
+// Account is what is stored about an account beyond its apps: its personal-data policy.
+type Account struct {
+	ID        string
+	Policy    privacy.Policy
+	UpdatedAt time.Time
+}
+
+// Accounts stores per-account settings and the database's pseudonym key.
+type Accounts interface {
+	// SetAccountPolicy creates or replaces the account's personal-data policy.
+	SetAccountPolicy(ctx context.Context, account string, p privacy.Policy, at time.Time) error
+	// AccountPolicy returns the account's policy: keep everything when none was set.
+	AccountPolicy(ctx context.Context, account string) (privacy.Policy, error)
+	// ListAccounts returns every account with settings, by id.
+	ListAccounts(ctx context.Context) ([]Account, error)
+	// PseudonymKey returns the database's key for the "hash" policy, made by the migration
+	// that created it and the same for every node.
+	PseudonymKey(ctx context.Context) ([]byte, error)
 }
 
 // Apps stores API clients and the JWT ids they have used.

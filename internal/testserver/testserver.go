@@ -164,7 +164,13 @@ type CreatedApp struct {
 // CreateApp creates an app through the CLI, as an operator would.
 func (s *Server) CreateApp(t testing.TB, spec AppSpec) CreatedApp {
 	t.Helper()
-	args := []string{"apps", "create", "--account", spec.Account}
+	return CreateAppDB(t, s.DB, spec)
+}
+
+// CreateAppDB creates an app through the CLI in the database db, with or without a server.
+func CreateAppDB(t testing.TB, db string, spec AppSpec) CreatedApp {
+	t.Helper()
+	args := []string{"apps", "create", "--db", db, "--account", spec.Account}
 	if len(spec.Bots) == 0 {
 		args = append(args, "--all-bots")
 	}
@@ -182,7 +188,7 @@ func (s *Server) CreateApp(t testing.TB, spec AppSpec) CreatedApp {
 		args = append(args, "--enforce-jti")
 	}
 	var app CreatedApp
-	if err := json.Unmarshal([]byte(s.CLI(t, args...)), &app); err != nil {
+	if err := json.Unmarshal([]byte(RunCLI(t, args...)), &app); err != nil {
 		t.Fatalf("apps create output: %v", err)
 	}
 	return app

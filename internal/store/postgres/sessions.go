@@ -199,8 +199,30 @@ func loadStates(ctx context.Context, tx pgx.Tx, b session.Batch, sids []string, 
 
 // Latest answers the read API.
 func (s *Store) Latest(ctx context.Context, q session.Query) ([]session.State, error) {
+	where, args := filterSQL(q)
+	limit := q.Limit
+	if limit <= 0 {
+		limit = session.DefaultLimit
+	}
+	args = append(args, limit)
+	return s.query(ctx, `SELECT `+sqlrow.SessionColumns+` FROM sessions WHERE `+where+
+		" ORDER BY end_ns DESC, session_id DESC LIMIT $"+strconv.Itoa(len(args)), args...)
+}
+
+// Export pages through the bot's matching completed sessions in cursor order.
+func (s *Store) Export(ctx context.Context, q session.Query, after, upto int64, limit int) ([]session.State, error) {
+	where, args := filterSQL(q)
+	n := len(args)
+	args = append(args, after, upto, limit)
+	return s.query(ctx, `SELECT `+sqlrow.SessionColumns+` FROM sessions WHERE `+where+
+		fmt.Sprintf(" AND seq > $%d AND seq <= $%d ORDER BY seq LIMIT $%d", n+1, n+2, n+3), args...)
+}
+
+// filterSQL is the WHERE clause, and its arguments, of the completed sessions of q's bot that
+// match q's filters: what the read API and the export share.
+func filterSQL(q session.Query) (string, []any) {
 	var sb strings.Builder
-	sb.WriteString(`SELECT ` + sqlrow.SessionColumns + ` FROM sessions WHERE account = $1 AND bot = $2 AND seq IS NOT NULL`)
+	sb.WriteString(`account = $1 AND bot = $2 AND seq IS NOT NULL`)
 	args := []any{q.Account, q.Bot}
 	arg := func(v any) string {
 		args = append(args, v)
@@ -226,12 +248,7 @@ func (s *Store) Latest(ctx context.Context, q session.Query) ([]session.State, e
 	if !q.To.IsZero() {
 		sb.WriteString(" AND end_ns < " + arg(q.To.UnixNano()))
 	}
-	limit := q.Limit
-	if limit <= 0 {
-		limit = session.DefaultLimit
-	}
-	sb.WriteString(" ORDER BY end_ns DESC, session_id DESC LIMIT " + arg(limit))
-	return s.query(ctx, sb.String(), args...)
+	return sb.String(), args
 }
 
 func (s *Store) query(ctx context.Context, query string, args ...any) ([]session.State, error) {

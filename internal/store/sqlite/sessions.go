@@ -90,8 +90,31 @@ func (s *Store) Apply(ctx context.Context, batches []session.Batch) ([]session.R
 
 // Latest answers the read API.
 func (s *Store) Latest(ctx context.Context, q session.Query) ([]session.State, error) {
+	where, args := filterSQL(q)
+	limit := q.Limit
+	if limit <= 0 {
+		limit = session.DefaultLimit
+	}
+	// The limit is written into the SQL rather than bound: SQLite plans LIMIT with the bound
+	// value and marks such a statement for re-preparation at every new binding, which cost a
+	// parse and plan on every read. limit is an int, so the SQL stays injection-free.
+	return s.query(ctx, `SELECT `+sqlrow.SessionColumns+` FROM sessions WHERE `+where+
+		" ORDER BY end_ns DESC, session_id DESC LIMIT "+strconv.Itoa(limit), args...)
+}
+
+// Export pages through the bot's matching completed sessions in cursor order.
+func (s *Store) Export(ctx context.Context, q session.Query, after, upto int64, limit int) ([]session.State, error) {
+	where, args := filterSQL(q)
+	args = append(args, after, upto)
+	return s.query(ctx, `SELECT `+sqlrow.SessionColumns+` FROM sessions WHERE `+where+
+		" AND seq > ? AND seq <= ? ORDER BY seq LIMIT "+strconv.Itoa(limit), args...)
+}
+
+// filterSQL is the WHERE clause, and its arguments, of the completed sessions of q's bot that
+// match q's filters: what the read API and the export share.
+func filterSQL(q session.Query) (string, []any) {
 	var sb strings.Builder
-	sb.WriteString(`SELECT ` + sqlrow.SessionColumns + ` FROM sessions WHERE account = ? AND bot = ? AND seq IS NOT NULL`)
+	sb.WriteString(`account = ? AND bot = ? AND seq IS NOT NULL`)
 	args := []any{q.Account, q.Bot}
 	in := func(col string, vals []string) {
 		if len(vals) == 0 {
@@ -123,16 +146,7 @@ func (s *Store) Latest(ctx context.Context, q session.Query) ([]session.State, e
 		sb.WriteString(" AND end_ns < ?")
 		args = append(args, q.To.UnixNano())
 	}
-	limit := q.Limit
-	if limit <= 0 {
-		limit = session.DefaultLimit
-	}
-	// The limit is written into the SQL rather than bound: SQLite plans LIMIT with the bound
-	// value and marks such a statement for re-preparation at every new binding, which cost a
-	// parse and plan on every read. limit is an int, so the SQL stays injection-free.
-	sb.WriteString(" ORDER BY end_ns DESC, session_id DESC LIMIT ")
-	sb.WriteString(strconv.Itoa(limit))
-	return s.query(ctx, sb.String(), args...)
+	return sb.String(), args
 }
 
 func (s *Store) query(ctx context.Context, query string, args ...any) ([]session.State, error) {

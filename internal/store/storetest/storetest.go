@@ -38,6 +38,9 @@ func Run(t *testing.T, open Open) {
 		{"Apps", testApps},
 		{"RevokeApp", testRevokeApp},
 		{"JTI", testJTI},
+		{"Accounts", testAccounts},
+		{"PseudonymKey", testPseudonymKey},
+		{"Export", testExport},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
