@@ -189,9 +189,9 @@ func (r *Report) Print(w io.Writer) {
 	}{{"read ceiling", r.Ceiling}, {"read API", r.Read}, {"read API, cache off", r.ReadStore}, {"read API, cache off, small", r.ReadSmall},
 		{"ingest, batched", r.Batched.HTTP}, {"ingest, 1 event", r.Small.HTTP}}
 	if fo := r.Fanout; fo.Subscribers > 0 {
-		fmt.Fprintf(w, "\nstream fan-out: %d subscribers over %d bots, %d sessions: %d deliveries, p50 %.1f ms, p99 %.1f ms; "+
+		fmt.Fprintf(w, "\nstream fan-out: %d subscribers over %d bots, %d sessions (one every %s): %d deliveries, p50 %.1f ms, p99 %.1f ms; "+
 			"serve RSS %.0f MB before, %.0f MB with them connected (%.1f KiB each), %.0f MB after they left (≤ 10 s)\n",
-			fo.Subscribers, fo.Bots, fo.Sessions, fo.Delivered, fo.P50Ms, fo.P99Ms, mb(fo.RSSBefore), mb(fo.RSSOpen),
+			fo.Subscribers, fo.Bots, fo.Sessions, fanoutGap, fo.Delivered, fo.P50Ms, fo.P99Ms, mb(fo.RSSBefore), mb(fo.RSSOpen),
 			float64(fo.RSSOpen-fo.RSSBefore)/1024/float64(fo.Subscribers), mb(fo.RSSAfter))
 	}
 	if x := r.CrossNode; x != nil {

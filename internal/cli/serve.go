@@ -69,8 +69,8 @@ func defineServe(fs *flag.FlagSet, c *serveConfig) *serveFlags {
 	natsFlags(fs, &c.nats)
 	fs.BoolVar(&c.readCache, "read-cache", true, "serve repeated unfiltered reads of a bot from memory until a commit changes it (on PostgreSQL, until the change feed brings another node's commit); --read-cache=false turns it off")
 	fs.DurationVar(&c.logFlush, "log-flush", 100*time.Millisecond, "write request log lines out every interval instead of one write per line; warnings and errors at once; 0 writes every line at once")
-	c.readCacheSize = 64 << 20
-	fs.Var(&c.readCacheSize, "read-cache-size", "bound of the read cache's answers in bytes, e.g. 64MB (the default); least recently read bots are dropped first")
+	c.readCacheSize = 32 << 20
+	fs.Var(&c.readCacheSize, "read-cache-size", "bound of the read cache's answers in bytes, e.g. 32MB (the default); least recently read bots are dropped first")
 	fs.IntVar(&c.logSample, "log-sample", 1, "log one in N request lines of 2xx and 3xx answers; 4xx, 5xx and client-gone lines are always logged")
 	fs.StringVar(&c.tlsCert, "tls-cert", "", "serve HTTPS and HTTP/2 with this PEM `file` of the certificate (and its chain); with --tls-key; re-read on SIGHUP")
 	fs.StringVar(&c.tlsKey, "tls-key", "", "PEM `file` of the certificate's private key; with --tls-cert; re-read on SIGHUP")
