@@ -274,7 +274,7 @@ func buildServer(ctx context.Context, c serveConfig, log *slog.Logger, stdout io
 	s.onClose("SIGHUP handler", reloadOnHangup(certs, log))
 	log.Info("listening", "addr", ln.Addr().String(), "base_url", s.base, "db", redactDSN(c.dsn))
 
-	s.workers = serveWorkers(c, db, committer, m, s.base, stdout, log)
+	s.workers = serveWorkers(c, db, committer, m, s.base, stdout, log, broker.Subscribers)
 	return s, nil
 }
 
