@@ -133,6 +133,11 @@ func Run(ctx context.Context, cfg Config, be Backend) (*Report, error) {
 		return nil, err
 	}
 
+	// The export route, when the server has it.
+	if r.Export, err = measureExport(ctx, srv, h, logf); err != nil {
+		return nil, err
+	}
+
 	// 2. Batched ingest over HTTP vs the same rows applied straight to the store.
 	if err := measureBatched(ctx, r, cfg, big, srv, h, logf); err != nil {
 		return nil, err

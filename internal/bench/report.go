@@ -40,6 +40,7 @@ type Report struct {
 	// Footprint is the bytes on disk of each table and index of the large database.
 	Footprint map[string]int64 `json:"footprintBytes,omitempty"`
 	Fanout    Fanout           `json:"streamFanout"`
+	Export    Export           `json:"export"`
 
 	Checks []Check `json:"checks"`
 }
@@ -216,6 +217,10 @@ func (r *Report) Print(w io.Writer) {
 			}
 		}
 		fmt.Fprintln(w, " per session")
+	}
+	if ex := r.Export; ex.Rows > 0 {
+		fmt.Fprintf(w, "export: %d sessions (NDJSON, %.0f MB) in %.2f s: %.0f rows/s, server %.1f µs CPU per row; serve RSS %.0f MB before, %.0f MB after\n",
+			ex.Rows, mb(ex.Bytes), ex.Seconds, float64(ex.Rows)/ex.Seconds, ex.ServerCPUUs, mb(ex.RSSBefore), mb(ex.RSSAfter))
 	}
 	if cf := r.CacheFill; cf.Bots > 0 {
 		fmt.Fprintf(w, "read cache: %d bots read once at %.0f reads/s; serve RSS %.0f MB before, %.0f MB after\n",
