@@ -10,6 +10,13 @@ import (
 	"github.com/intentrt/intentrt/internal/session"
 )
 
+// The contract's headers "accountId" and "auth" in net/http's canonical form: Header.Get
+// canonicalises its key, which for a key not already canonical allocates on every request.
+const (
+	hdrAccountID = "Accountid"
+	hdrAuth      = "Auth"
+)
+
 // caller is who a request acts as, once authorised.
 type caller struct {
 	App     auth.App
@@ -27,7 +34,7 @@ func (h *handlers) authorize(w http.ResponseWriter, r *http.Request, scope auth.
 		h.writeError(w, r, http.StatusBadRequest, "botId must be 1-128 printable characters")
 		return caller{}, false
 	}
-	account := r.Header.Get("accountId")
+	account := r.Header.Get(hdrAccountID)
 	if account == "" {
 		h.writeError(w, r, http.StatusBadRequest, "header accountId is required")
 		return caller{}, false
@@ -40,7 +47,7 @@ func (h *handlers) authorize(w http.ResponseWriter, r *http.Request, scope auth.
 	if info != nil {
 		info.account = account
 	}
-	token := r.Header.Get("auth")
+	token := r.Header.Get(hdrAuth)
 	if token == "" {
 		// The scheme name is case-insensitive (RFC 9110 §11.1): "bearer x" is "Bearer x".
 		if scheme, v, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {

@@ -24,6 +24,13 @@ type reqInfo struct {
 	clientGone bool
 }
 
+// reqState is what the middleware keeps for one request, allocated together.
+type reqState struct {
+	info     reqInfo
+	sw       statusWriter
+	idHeader [1]string // the X-Request-Id header's value slice
+}
+
 func infoFrom(ctx context.Context) *reqInfo {
 	info, _ := ctx.Value(ctxKey{}).(*reqInfo)
 	return info
@@ -111,11 +118,13 @@ func validRequestID(s string) bool {
 func (h *handlers) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		info := &reqInfo{id: r.Header.Get("X-Request-Id")}
-		if !validRequestID(info.id) {
+		st := &reqState{} // one allocation for what every request needs
+		info := &st.info
+		if info.id = r.Header.Get("X-Request-Id"); !validRequestID(info.id) {
 			info.id = newRequestID()
 		}
-		w.Header().Set("X-Request-Id", info.id)
+		st.idHeader[0] = info.id
+		w.Header()["X-Request-Id"] = st.idHeader[:]
 		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, info))
 		// An older Kore page printed ".../{botId}//intentrealtimedata"; the mux would redirect
 		// such a path, so it is collapsed here and served as is.
@@ -123,7 +132,8 @@ func (h *handlers) middleware(next http.Handler) http.Handler {
 			r.URL.Path = collapseSlashes(r.URL.Path)
 			r.URL.RawPath = ""
 		}
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &st.sw
+		sw.ResponseWriter = w
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {

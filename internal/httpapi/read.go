@@ -71,11 +71,11 @@ var jsonType = []string{"application/json; charset=utf-8"}
 
 // writeAnswer writes a 200 of body in one Write with its Content-Length, so that net/http
 // sends it as is instead of chunked (a chunk header, the body, then a terminator).
-// clen is the body's length, formatted.
-func writeAnswer(w http.ResponseWriter, body []byte, clen string) {
+// clen is the Content-Length header's value: the body's length, formatted.
+func writeAnswer(w http.ResponseWriter, body []byte, clen []string) {
 	hd := w.Header()
 	hd["Content-Type"] = jsonType
-	hd["Content-Length"] = []string{clen}
+	hd["Content-Length"] = clen
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body) // the client may be gone; nothing to do about it
 }
@@ -93,6 +93,6 @@ func writeSessions(w http.ResponseWriter, states []session.State) []byte {
 		b = states[i].AppendViewJSON(b)
 	}
 	b = append(b, "]\n"...)
-	writeAnswer(w, b, strconv.Itoa(len(b)))
+	writeAnswer(w, b, []string{strconv.Itoa(len(b))})
 	return b
 }

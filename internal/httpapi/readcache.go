@@ -44,7 +44,7 @@ type readKey struct{ account, bot string }
 type cached struct {
 	key  readKey
 	body []byte
-	clen string // its Content-Length header value, formatted once
+	clen []string // its Content-Length header's value, formatted once (net/http only reads it)
 	slot int
 	ref  atomic.Bool // read since the hand last passed
 }
@@ -54,7 +54,7 @@ type cached struct {
 const entryOverhead = 160
 
 func (e *cached) size() int64 {
-	return int64(cap(e.body)+len(e.key.account)+len(e.key.bot)+len(e.clen)) + entryOverhead
+	return int64(cap(e.body)+len(e.key.account)+len(e.key.bot)+len(e.clen[0])) + entryOverhead
 }
 
 // NewReadCache returns a cache of at most maxBytes of answers.
@@ -132,7 +132,7 @@ func (c *ReadCache) put(account, bot string, gen uint64, body []byte) {
 	if cap(body)-len(body) > len(body)/8 { // the encoder's estimate was generous: hold no slack
 		body = append(make([]byte, 0, len(body)), body...)
 	}
-	e := &cached{key: k, body: body, clen: strconv.Itoa(len(body))}
+	e := &cached{key: k, body: body, clen: []string{strconv.Itoa(len(body))}}
 	size := e.size()
 	c.mu.Lock()
 	defer c.mu.Unlock()
