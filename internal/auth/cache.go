@@ -49,11 +49,33 @@ func (c *AppCache) App(ctx context.Context, clientID string) (App, error) {
 	if err != nil && !unknown {
 		return App{}, err // a storage failure is not remembered
 	}
+	c.store(clientID, cacheEntry{app: app, unknown: unknown, at: now})
+	return app, err
+}
+
+func (c *AppCache) store(clientID string, e cacheEntry) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	if len(c.entries) >= c.max {
 		clear(c.entries) // crude, but bounds memory against random client ids
 	}
-	c.entries[clientID] = cacheEntry{app: app, unknown: unknown, at: now}
-	c.mu.Unlock()
+	c.entries[clientID] = e
+}
+
+// Fresh returns a source that always asks storage (and refreshes the cache with the answer).
+// The dashboard's sign-in uses it so that its cost does not depend on whether the client id
+// was asked about recently: through the cache a known, busy app answered from memory and an
+// unknown id from storage, which told an attacker which ids exist.
+func (c *AppCache) Fresh() AppSource { return freshSource{c} }
+
+type freshSource struct{ c *AppCache }
+
+func (f freshSource) App(ctx context.Context, clientID string) (App, error) {
+	app, err := f.c.lookup(ctx, clientID)
+	unknown := errors.Is(err, ErrUnknownApp)
+	if err != nil && !unknown {
+		return App{}, err
+	}
+	f.c.store(clientID, cacheEntry{app: app, unknown: unknown, at: f.c.now()})
 	return app, err
 }

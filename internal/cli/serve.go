@@ -30,6 +30,7 @@ type serveConfig struct {
 	demo            bool
 	rateLimit       int
 	rateOverrides   map[string]int
+	authFailLimit   int
 	maxBody         int64
 	maxEvents       int
 	logFormat       string
@@ -38,13 +39,21 @@ type serveConfig struct {
 	shutdownTimeout time.Duration
 	readCache       bool
 	nats            natsConfig
+	tlsCert         string // with tlsKey: serve HTTPS (and HTTP/2)
+	tlsKey          string
+	corsOrigins     []string // browser origins allowed to call the read, summary and stream APIs
+	conns           connConfig
 	logSample       int
 	readCacheSize   byteSize
 	// requestLog is not a flag: runServe sets it to write request lines beside the logger.
-	requestLog  *httpapi.RequestLog
-	tlsCert     string // with tlsKey: serve HTTPS (and HTTP/2)
-	tlsKey      string
-	corsOrigins []string // browser origins allowed to call the read, summary and stream APIs
+	requestLog *httpapi.RequestLog
+}
+
+// connConfig bounds the connections a server holds and how long an idle one may stay.
+type connConfig struct {
+	max               int           // 0: from the file limit (defaultMaxConns)
+	readHeaderTimeout time.Duration // a connection that sends no complete request head by then is closed
+	idleTimeout       time.Duration // a kept-alive connection with no request for that long is closed
 }
 
 // serveFlags holds the flags of serve that are checked and converted after parsing.
@@ -61,12 +70,16 @@ func defineServe(fs *flag.FlagSet, c *serveConfig) *serveFlags {
 	fs.BoolVar(&c.demo, "demo", false, "create a demo account, bot and app and feed simulated sessions")
 	fs.IntVar(&c.rateLimit, "rate-limit", 60, "read API requests per minute per account; 0 turns the limit off")
 	fs.Var(&f.overrides, "rate-limit-account", "per-account limit ACCOUNT=N, repeatable")
+	fs.IntVar(&c.authFailLimit, "auth-fail-limit", 30, "failed authentications (bad token, sign-in or cookie) a client address may make per minute before it gets 429s; 0 turns it off")
 	fs.Int64Var(&c.maxBody, "max-body", 8<<20, "largest ingest body in bytes")
 	fs.IntVar(&c.maxEvents, "max-events", 10_000, "most events in one ingest request")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&f.level, "log-level", "info", "log level: debug, info, warn, error")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long SIGTERM waits for requests in flight")
 	natsFlags(fs, &c.nats)
+	fs.IntVar(&c.conns.max, "max-conns", 0, "most client connections held at once; beyond it a new one replaces the oldest silent or idle one, or is reset at once if all are busy; 0: the open-file limit (raised to its hard maximum at start) less 256")
+	fs.DurationVar(&c.conns.readHeaderTimeout, "read-header-timeout", 10*time.Second, "a connection that has not sent a whole request head within this is closed (reaps silent sockets)")
+	fs.DurationVar(&c.conns.idleTimeout, "idle-timeout", 60*time.Second, "a kept-alive connection without a request for this long is closed")
 	fs.BoolVar(&c.readCache, "read-cache", true, "serve repeated unfiltered reads of a bot from memory until a commit changes it (on PostgreSQL, until the change feed brings another node's commit); --read-cache=false turns it off")
 	fs.DurationVar(&c.logFlush, "log-flush", 100*time.Millisecond, "write request log lines out every interval instead of one write per line; warnings and errors at once; 0 writes every line at once")
 	c.readCacheSize = 32 << 20
@@ -99,8 +112,11 @@ func (c *serveConfig) check(level string, overrides []string) error {
 	if c.logFormat != "text" && c.logFormat != "json" {
 		return &usageError{fmt.Sprintf("serve: --log-format %q: use text or json", c.logFormat)}
 	}
-	if c.rateLimit < 0 || c.maxBody <= 0 || c.maxEvents <= 0 || c.logSample < 1 {
-		return &usageError{"serve: --rate-limit must be ≥ 0, --max-body, --max-events and --log-sample > 0"}
+	if c.rateLimit < 0 || c.authFailLimit < 0 || c.maxBody <= 0 || c.maxEvents <= 0 || c.logSample < 1 {
+		return &usageError{"serve: --rate-limit and --auth-fail-limit must be ≥ 0, --max-body, --max-events and --log-sample > 0"}
+	}
+	if c.conns.max < 0 || c.conns.readHeaderTimeout <= 0 || c.conns.idleTimeout <= 0 {
+		return &usageError{"serve: --max-conns must be ≥ 0, --read-header-timeout and --idle-timeout > 0"}
 	}
 	c.rateOverrides = map[string]int{}
 	for _, o := range overrides {
@@ -243,26 +259,38 @@ func buildServer(ctx context.Context, c serveConfig, log *slog.Logger, stdout io
 			limiter = sharedLimiter(feedCtx, db.Nodes, c.rateLimit, c.rateOverrides, log)
 		}
 	}
+	var authFailures httpapi.AuthThrottle
+	if c.authFailLimit > 0 {
+		authFailures = ratelimit.NewFailures(c.authFailLimit)
+	}
 	handler := httpapi.NewServer(httpapi.Deps{
-		Sessions: db, Ingest: committer, Tokens: verifier, Limiter: limiter, Storage: db,
+		Sessions: db, Ingest: committer, Tokens: verifier, Apps: apps, Limiter: limiter, Storage: db,
 		Metrics: m, Logger: log, Limits: httpapi.Limits{MaxBodyBytes: c.maxBody, MaxEvents: c.maxEvents},
 		Stopping: s.stopping, Changes: db, Live: broker, ReadCache: readCache, Export: db,
-		Dashboard: dashboard.New(dashboard.Options{Apps: apps}), CORSOrigins: c.corsOrigins, RequestLog: c.requestLog,
+		AuthFailures: authFailures, CORSOrigins: c.corsOrigins, RequestLog: c.requestLog,
+		Dashboard: dashboard.New(dashboard.Options{Apps: apps, SignInApps: apps.Fresh()}),
 	})
 
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", c.addr, err)
 	}
-	s.ln = ln
+	maxConns := c.conns.max
+	if maxConns == 0 {
+		maxConns = defaultMaxConns(raiseFileLimit())
+	}
+	limited := newLimitListener(ln, maxConns, m.ConnectionsRefused.Inc, m.ConnectionsEvicted.Inc)
+	m.SetOpenConnections(limited.Open)
+	s.ln = limited
 	s.http = &http.Server{
 		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: c.conns.readHeaderTimeout,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second, // the stream lifts it for its own responses
-		IdleTimeout:       120 * time.Second,
+		IdleTimeout:       c.conns.idleTimeout,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		ConnState:         limited.ConnState, // which connections may give way to new ones
 	}
 	s.http.RegisterOnShutdown(func() { close(s.stopping) })
 	s.base = "http://" + ln.Addr().String()
@@ -272,9 +300,9 @@ func buildServer(ctx context.Context, c serveConfig, log *slog.Logger, stdout io
 		log.Info("tls certificate loaded", certs.leaf()...)
 	}
 	s.onClose("SIGHUP handler", reloadOnHangup(certs, log))
-	log.Info("listening", "addr", ln.Addr().String(), "base_url", s.base, "db", redactDSN(c.dsn))
+	log.Info("listening", "addr", ln.Addr().String(), "base_url", s.base, "db", redactDSN(c.dsn), "max_conns", maxConns)
 
-	s.workers = serveWorkers(c, db, committer, m, s.base, stdout, log, broker.Subscribers)
+	s.workers = serveWorkers(c, db, committer, m, s.base, stdout, log)
 	return s, nil
 }
 

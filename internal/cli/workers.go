@@ -30,7 +30,7 @@ type worker struct {
 const checkpointEvery = 250 * time.Millisecond
 
 // serveWorkers lists the workers of "serve", in start order.
-func serveWorkers(c serveConfig, db *backend, committer *ingest.Committer, m *metrics.Metrics, base string, stdout io.Writer, log *slog.Logger, subscribers func() int) []worker {
+func serveWorkers(c serveConfig, db *backend, committer *ingest.Committer, m *metrics.Metrics, base string, stdout io.Writer, log *slog.Logger) []worker {
 	ws := []worker{
 		// Before the committer closes: messages in flight are committed and acked.
 		{"nats consumer", func(ctx context.Context) (func(), error) {
@@ -44,9 +44,6 @@ func serveWorkers(c serveConfig, db *backend, committer *ingest.Committer, m *me
 			return goUntilDone(ctx, func(ctx context.Context) { purgeJTIs(ctx, db, log) }), nil
 		}},
 	}
-	ws = append(ws, worker{"memory return", func(ctx context.Context) (func(), error) {
-		return goUntilDone(ctx, func(ctx context.Context) { returnMemory(ctx, subscribers, log) }), nil
-	}})
 	if db.Checkpoints != nil {
 		ws = append(ws, worker{"wal checkpoints", func(ctx context.Context) (func(), error) {
 			return goUntilDone(ctx, func(ctx context.Context) { db.Checkpoints.RunCheckpoints(ctx, checkpointEvery, log) }), nil

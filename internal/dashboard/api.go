@@ -2,7 +2,9 @@ package dashboard
 
 import (
 	"context"
-	"crypto/subtle"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -41,6 +43,10 @@ type Host interface {
 	AllowRate(w http.ResponseWriter, r *http.Request, account string) bool
 	// ServeStream serves the API's live stream of a bot to an already authorised app.
 	ServeStream(w http.ResponseWriter, r *http.Request, app auth.App, bot string)
+	// AuthThrottled answers 429 and returns true when the client's address has failed to
+	// authenticate too often; AuthFailed counts one failure of it.
+	AuthThrottled(w http.ResponseWriter, r *http.Request) bool
+	AuthFailed(r *http.Request)
 }
 
 // SessionReader reads the latest completed sessions of a bot.
@@ -95,7 +101,7 @@ const wrongCredentials = "the account id, client id or client secret is wrong"
 
 // SignIn checks an app's credentials and sets the session cookie.
 func (a *Routes) SignIn(w http.ResponseWriter, r *http.Request) {
-	if !a.sameOrigin(w, r) {
+	if !a.sameOrigin(w, r) || a.h.AuthThrottled(w, r) {
 		return
 	}
 	var b signInBody
@@ -110,21 +116,19 @@ func (a *Routes) SignIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !session.ValidID(b.AccountID) || !session.ValidID(b.ClientID) {
+		a.h.AuthFailed(r)
 		a.h.WriteError(w, r, http.StatusUnauthorized, wrongCredentials)
 		return
 	}
-	app, err := a.d.apps.App(r.Context(), b.ClientID)
-	switch {
-	case errors.Is(err, auth.ErrUnknownApp):
-		a.h.WriteError(w, r, http.StatusUnauthorized, wrongCredentials)
-		return
-	case err != nil:
+	a.h.NoteCaller(r, b.AccountID, b.ClientID)
+	app, err := a.d.signIn.App(r.Context(), b.ClientID)
+	unknown := errors.Is(err, auth.ErrUnknownApp)
+	if err != nil && !unknown {
 		a.h.WriteInternal(w, r, fmt.Errorf("sign in: look up app: %w", err))
 		return
 	}
-	a.h.NoteCaller(r, b.AccountID, app.ClientID)
-	if app.Revoked() || app.Account != b.AccountID ||
-		subtle.ConstantTimeCompare([]byte(app.ClientSecret), []byte(b.ClientSecret)) != 1 {
+	if !secretMatches(app.ClientSecret, b.ClientSecret, unknown) || unknown || app.Revoked() || app.Account != b.AccountID {
+		a.h.AuthFailed(r)
 		a.h.WriteError(w, r, http.StatusUnauthorized, wrongCredentials)
 		return
 	}
@@ -139,6 +143,20 @@ func (a *Routes) SignIn(w http.ResponseWriter, r *http.Request) {
 		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: overTLS(r),
 	})
 	a.h.WriteJSON(w, http.StatusOK, describe(app))
+}
+
+// dummySecret stands in for the secret of an unknown client id, so that a sign-in compares
+// a secret whether or not the id exists.
+var dummySecret = rand.Text()
+
+// secretMatches compares the given secret with the app's (or the dummy one) in time that
+// depends on neither: both are hashed to a fixed length first, and compared in constant time.
+func secretMatches(want, given string, unknown bool) bool {
+	if unknown {
+		want = dummySecret
+	}
+	w, g := sha256.Sum256([]byte(want)), sha256.Sum256([]byte(given))
+	return hmac.Equal(w[:], g[:])
 }
 
 // SignOut clears the session cookie.
@@ -225,8 +243,12 @@ func (a *Routes) signedIn(w http.ResponseWriter, r *http.Request) (auth.App, boo
 		a.h.WriteError(w, r, http.StatusUnauthorized, "not signed in")
 		return auth.App{}, false
 	}
+	if a.h.AuthThrottled(w, r) {
+		return auth.App{}, false
+	}
 	p, err := parseCookie(ck.Value, a.d.now())
 	if err != nil {
+		a.h.AuthFailed(r)
 		clearCookie(w, r)
 		a.h.WriteError(w, r, http.StatusUnauthorized, "the session has expired; sign in again")
 		return auth.App{}, false
@@ -241,6 +263,7 @@ func (a *Routes) signedIn(w http.ResponseWriter, r *http.Request) (auth.App, boo
 		a.h.NoteCaller(r, app.Account, app.ClientID)
 		return app, true
 	}
+	a.h.AuthFailed(r)
 	clearCookie(w, r)
 	a.h.WriteError(w, r, http.StatusUnauthorized, "the session is no longer valid; sign in again")
 	return auth.App{}, false

@@ -26,6 +26,9 @@ type AppSource interface {
 // Options configure the dashboard.
 type Options struct {
 	Apps AppSource
+	// SignInApps is asked at sign-in, never a cache, so that a sign-in costs the same whether
+	// or not its client id exists or was used lately (nil: Apps).
+	SignInApps AppSource
 	// SessionTTL is how long a sign-in lasts (12 h by default).
 	SessionTTL time.Duration
 	// Now is the clock (time.Now by default).
@@ -35,6 +38,7 @@ type Options struct {
 // Dashboard is the page and its sign-in settings; Bind gives its handlers.
 type Dashboard struct {
 	apps   AppSource
+	signIn AppSource
 	ttl    time.Duration
 	now    func() time.Time
 	static fs.FS
@@ -42,7 +46,10 @@ type Dashboard struct {
 
 // New returns the dashboard.
 func New(o Options) *Dashboard {
-	d := &Dashboard{apps: o.Apps, ttl: o.SessionTTL, now: o.Now}
+	d := &Dashboard{apps: o.Apps, signIn: o.SignInApps, ttl: o.SessionTTL, now: o.Now}
+	if d.signIn == nil {
+		d.signIn = d.apps
+	}
 	if d.ttl <= 0 {
 		d.ttl = 12 * time.Hour
 	}

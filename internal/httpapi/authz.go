@@ -34,6 +34,11 @@ func (h *handlers) authorize(w http.ResponseWriter, r *http.Request, scope auth.
 		h.writeError(w, r, http.StatusBadRequest, "botId must be 1-128 printable characters")
 		return caller{}, false
 	}
+	if len(r.Header[hdrAccountID]) > 1 {
+		// Proxies and clients disagree on which of two values counts; refuse to pick one.
+		h.writeError(w, r, http.StatusBadRequest, "header accountId must be given once")
+		return caller{}, false
+	}
 	account := r.Header.Get(hdrAccountID)
 	if account == "" {
 		h.writeError(w, r, http.StatusBadRequest, "header accountId is required")
@@ -46,6 +51,9 @@ func (h *handlers) authorize(w http.ResponseWriter, r *http.Request, scope auth.
 	info := infoFrom(r.Context())
 	if info != nil {
 		info.account = account
+	}
+	if h.authThrottled(w, r) {
+		return caller{}, false
 	}
 	token := r.Header.Get(hdrAuth)
 	if token == "" {
@@ -60,6 +68,7 @@ func (h *handlers) authorize(w http.ResponseWriter, r *http.Request, scope auth.
 	}
 	app, err := h.Tokens.Verify(r.Context(), token)
 	if errors.Is(err, auth.ErrInvalidToken) {
+		h.authFailed(r)
 		h.writeError(w, r, http.StatusUnauthorized, err.Error())
 		return caller{}, false
 	}

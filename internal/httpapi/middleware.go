@@ -24,6 +24,9 @@ type reqInfo struct {
 	clientGone bool
 }
 
+// nosniff is the X-Content-Type-Options header's value, shared: net/http only reads it.
+var nosniff = []string{"nosniff"}
+
 // reqState is what the middleware keeps for one request, allocated together.
 type reqState struct {
 	info     reqInfo
@@ -124,7 +127,11 @@ func (h *handlers) middleware(next http.Handler) http.Handler {
 			info.id = newRequestID()
 		}
 		st.idHeader[0] = info.id
-		w.Header()["X-Request-Id"] = st.idHeader[:]
+		hd := w.Header()
+		hd["X-Request-Id"] = st.idHeader[:]
+		// No answer of this server is meant to be sniffed into another type (an error body
+		// echoing a path rendered as HTML, say).
+		hd["X-Content-Type-Options"] = nosniff
 		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, info))
 		// An older Kore page printed ".../{botId}//intentrealtimedata"; the mux would redirect
 		// such a path, so it is collapsed here and served as is.

@@ -71,11 +71,16 @@ type Deps struct {
 	Sessions SessionReader
 	Ingest   Submitter
 	Tokens   TokenVerifier
-	Limiter  RateLimiter // nil: no rate limit
-	Storage  Pinger
-	Metrics  *metrics.Metrics
-	Logger   *slog.Logger
-	Limits   Limits
+	// Apps, when set, is asked now and then whether an open stream's app may still read, so
+	// that revoking an app ends its streams (see StreamOptions.Recheck).
+	Apps    AppSource
+	Limiter RateLimiter // nil: no rate limit
+	// AuthFailures, when set, throttles client addresses that fail to authenticate too often.
+	AuthFailures AuthThrottle
+	Storage      Pinger
+	Metrics      *metrics.Metrics
+	Logger       *slog.Logger
+	Limits       Limits
 	// ReadCache, when set, serves repeated default reads of a bot from memory (see ReadCache
 	// for when that is exact).
 	ReadCache *ReadCache
@@ -123,5 +128,5 @@ func NewServer(d Deps) http.Handler {
 	h := &handlers{Deps: d}
 	mux := http.NewServeMux()
 	h.routes(mux)
-	return h.middleware(newCORS(d.CORSOrigins).wrap(mux))
+	return h.middleware(newCORS(d.CORSOrigins).wrap(h.guard(mux)))
 }

@@ -24,6 +24,9 @@ type StreamOptions struct {
 	WriteTimeout time.Duration // 30 s: a client that does not read for that long is cut off
 	Buffer       int           // 1024 live changes may wait for a slow client before it is dropped
 	Page         int           // 500 sessions per storage read while replaying
+	// Recheck is how often an open stream asks again whether its app may still read (1 s): with
+	// the app cache's 2 s freshness, a revoked app's streams end within about 3 s on every node.
+	Recheck time.Duration
 }
 
 func (o StreamOptions) withDefaults() StreamOptions {
@@ -36,6 +39,7 @@ func (o StreamOptions) withDefaults() StreamOptions {
 	def(&o.MaxLifetime, time.Hour)
 	def(&o.IdleTimeout, 30*time.Minute)
 	def(&o.WriteTimeout, 30*time.Second)
+	def(&o.Recheck, time.Second)
 	if o.MaxPerApp <= 0 {
 		o.MaxPerApp = 10
 	}
@@ -153,7 +157,7 @@ func (h *handlers) serveStream(w http.ResponseWriter, r *http.Request, c caller)
 		return
 	}
 	sw.liveFrom = last
-	h.pump(ctx, sw, sub, last, opts)
+	h.pump(ctx, sw, sub, c, last, opts)
 }
 
 // openStream fixes where the stream starts (the client's cursor, or the head) and sends the
@@ -194,10 +198,12 @@ func (h *handlers) openStream(w http.ResponseWriter, r *http.Request, opts Strea
 }
 
 // pump sends live changes after last until the client goes, is too slow, idles or lives too
-// long, or the server stops.
-func (h *handlers) pump(ctx context.Context, sw *sseWriter, sub *live.Subscription, last int64, opts StreamOptions) {
+// long, its app loses the right to read (revoked), or the server stops.
+func (h *handlers) pump(ctx context.Context, sw *sseWriter, sub *live.Subscription, c caller, last int64, opts StreamOptions) {
 	heartbeat := time.NewTicker(opts.Heartbeat)
 	defer heartbeat.Stop()
+	recheck := time.NewTicker(opts.Recheck)
+	defer recheck.Stop()
 	lifetime := time.NewTimer(opts.MaxLifetime)
 	defer lifetime.Stop()
 	idle := time.NewTimer(opts.IdleTimeout)
@@ -215,6 +221,13 @@ func (h *handlers) pump(ctx context.Context, sw *sseWriter, sub *live.Subscripti
 			}
 		case <-heartbeat.C:
 			if sw.raw(": ping\n\n") != nil || sw.flush() != nil {
+				return
+			}
+		case <-recheck.C:
+			if why := h.stillAllowed(ctx, c); why != "" {
+				h.Logger.Info("stream ended", "request_id", requestID(ctx), "why", why)
+				_ = sw.raw(": closed: " + why + "\n\n")
+				_ = sw.flush()
 				return
 			}
 		case <-sub.Dropped():

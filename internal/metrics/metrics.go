@@ -22,6 +22,12 @@ type Metrics struct {
 	CommitDuration  prometheus.Histogram
 	CommitErrors    prometheus.Counter
 	RateLimited     prometheus.Counter
+	// ConnectionsRefused counts connections reset at accept because --max-conns were open.
+	ConnectionsRefused prometheus.Counter
+	// ConnectionsEvicted counts quiet connections (silent or idle) closed to make room for new ones.
+	ConnectionsEvicted prometheus.Counter
+	// AuthThrottled counts requests refused because their address failed authentication too often.
+	AuthThrottled prometheus.Counter
 	// NATSMessages counts JetStream messages by outcome: committed, invalid (terminated, never
 	// redelivered) and retried (storage failed; redelivered later).
 	NATSMessages *prometheus.CounterVec
@@ -30,6 +36,7 @@ type Metrics struct {
 	VisibleLag prometheus.Histogram
 
 	streamSubscribers gaugeHook
+	openConns         gaugeHook
 	natsPending       gaugeHook
 }
 
@@ -52,6 +59,11 @@ func (g *gaugeHook) value() float64 {
 // (the live broker's count of open subscriptions: streams and dashboards).
 func (m *Metrics) SetStreamSubscribers(n func() int) {
 	m.streamSubscribers.set(func() float64 { return float64(n()) })
+}
+
+// SetOpenConnections makes the intentrt_connections_open gauge report n() at each scrape.
+func (m *Metrics) SetOpenConnections(n func() int64) {
+	m.openConns.set(func() float64 { return float64(n()) })
 }
 
 // SetNATSPending makes the intentrt_nats_consumer_pending_messages gauge report n() at each
@@ -94,6 +106,15 @@ func New() *Metrics {
 		RateLimited: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "intentrt_rate_limited_total", Help: "Read requests refused by the per-account rate limit.",
 		}),
+		ConnectionsRefused: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "intentrt_connections_refused_total", Help: "Connections reset at accept because the connection limit (--max-conns) was reached.",
+		}),
+		ConnectionsEvicted: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "intentrt_connections_evicted_total", Help: "Silent or idle connections closed to make room for new ones at the connection limit (--max-conns).",
+		}),
+		AuthThrottled: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "intentrt_auth_throttled_total", Help: "Requests refused (429) because their client address failed authentication too often.",
+		}),
 		NATSMessages: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "intentrt_nats_messages_total", Help: "NATS JetStream messages by outcome (committed, invalid, retried).",
 		}, []string{"outcome"}),
@@ -108,9 +129,12 @@ func New() *Metrics {
 	natsPending := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "intentrt_nats_consumer_pending_messages", Help: "Messages of the NATS JetStream consumer not yet delivered to this server (0 without --nats).",
 	}, m.natsPending.value)
-	reg.MustRegister(m.VisibleLag, streamSubs, natsPending)
+	openConns := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "intentrt_connections_open", Help: "Client connections held now (at most --max-conns).",
+	}, m.openConns.value)
+	reg.MustRegister(m.VisibleLag, streamSubs, natsPending, openConns)
 	reg.MustRegister(m.Requests, m.RequestDuration, m.Events, m.CommitBatches, m.CommitEvents, m.CommitDuration,
-		m.CommitErrors, m.RateLimited, m.NATSMessages,
+		m.CommitErrors, m.RateLimited, m.ConnectionsRefused, m.ConnectionsEvicted, m.AuthThrottled, m.NATSMessages,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -76,7 +76,7 @@ func start(t testing.TB, db string, client *http.Client, args []string) *Server 
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	// Log lines are written at once so that a test can read them while the server runs.
-	full := append([]string{"serve", "--addr", "127.0.0.1:0", "--db", db, "--rate-limit", "0", "--log-flush", "0"}, args...)
+	full := append([]string{"serve", "--addr", "127.0.0.1:0", "--db", db, "--rate-limit", "0", "--auth-fail-limit", "0", "--log-flush", "0"}, args...)
 	env := func(string) string { return "" }
 	go func() { s.done <- cli.Run(ctx, full, env, strings.NewReader(""), s.Stdout, s.Stderr) }()
 	deadline := time.Now().Add(20 * time.Second)

@@ -18,6 +18,9 @@ func (s *Store) CreateApp(ctx context.Context, app auth.App) error {
 	if err != nil {
 		return err
 	}
+	if err := s.files.check(); err != nil {
+		return err
+	}
 	_, err = s.w.ExecContext(ctx, `INSERT INTO apps (`+appColumns+`) VALUES (?,?,?,?,?,?,?,?,?)`, args...)
 	return mapErr(err)
 }
@@ -41,6 +44,9 @@ func (s *Store) ListApps(ctx context.Context) ([]auth.App, error) {
 
 // RevokeApp marks an app revoked; revoking twice keeps the first time.
 func (s *Store) RevokeApp(ctx context.Context, clientID string, at time.Time) error {
+	if err := s.files.check(); err != nil {
+		return err
+	}
 	res, err := s.w.ExecContext(ctx, `UPDATE apps SET revoked_at = COALESCE(revoked_at, ?) WHERE client_id = ?`, at.UnixNano(), clientID)
 	if err != nil {
 		return mapErr(err)
@@ -53,6 +59,9 @@ func (s *Store) RevokeApp(ctx context.Context, clientID string, at time.Time) er
 
 // UseJTI records a token id; the primary key turns a replay into ErrConflict.
 func (s *Store) UseJTI(ctx context.Context, clientID, jti string, expires time.Time) error {
+	if err := s.files.check(); err != nil {
+		return err
+	}
 	_, err := s.w.ExecContext(ctx, `INSERT INTO used_jtis (client_id, jti, expires_at) VALUES (?, ?, ?)`, clientID, jti, expires.UnixNano())
 	return mapErr(err)
 }

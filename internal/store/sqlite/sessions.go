@@ -82,6 +82,10 @@ func (s *Store) Apply(ctx context.Context, batches []session.Batch) ([]session.R
 			}
 		}
 	}
+	// Checked last, right before the commit: nothing is acknowledged into orphaned files.
+	if err := s.files.check(); err != nil {
+		return nil, nil, err
+	}
 	if err := tx.Commit(); err != nil {
 		return nil, nil, fmt.Errorf("commit: %w", mapErr(err))
 	}

@@ -34,6 +34,8 @@ type Store struct {
 
 	rmu    sync.RWMutex
 	rstmts map[string]*sql.Stmt // prepared on the read pool, by SQL text
+
+	files *openedFiles // checked by Ping and before every write: still the files opened?
 }
 
 // maxReadStmts bounds the read statements kept prepared: the read API's filters make a
@@ -107,7 +109,8 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	n := max(4, runtime.GOMAXPROCS(0)*2)
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
-	return &Store{w: w, r: r, path: path, stmts: map[string]*sql.Stmt{}, rstmts: map[string]*sql.Stmt{}}, nil
+	files := watchFiles(path)
+	return &Store{w: w, r: r, path: path, stmts: map[string]*sql.Stmt{}, rstmts: map[string]*sql.Stmt{}, files: files}, nil
 }
 
 // Close closes both pools.
@@ -127,8 +130,11 @@ func (s *Store) Close() error {
 	return errors.Join(s.r.Close(), s.w.Close())
 }
 
-// Ping checks that the file can be read.
+// Ping checks that the files are still those opened and can be read.
 func (s *Store) Ping(ctx context.Context) error {
+	if err := s.files.check(); err != nil {
+		return err
+	}
 	var one int
 	if err := s.r.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
 		return mapErr(err)
