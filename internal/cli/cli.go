@@ -41,6 +41,13 @@ Usage:
   intentrt accounts set --account A [--ani MODE] [--dni MODE] [--user-id MODE] [--db DSN]
                    (MODE: keep, mask, hash or drop: what ingest stores of each personal field)
   intentrt accounts list [--db DSN]
+  intentrt webhooks create --account A (--bot B | --all-bots) --url URL --events session,session.updated,alert [--db DSN]
+  intentrt webhooks list   [--db DSN]
+  intentrt webhooks revoke ID [--db DSN]
+  intentrt webhooks replay ID --from CURSOR [--db DSN]
+  intentrt alerts create --account A --bot B --metric M --window 15m (--above X | --below X) [--min-sessions N] [--db DSN]
+  intentrt alerts list   [--db DSN]
+  intentrt alerts delete ID [--db DSN]
   intentrt token --client-id ID --client-secret SECRET [--alg HS256|HS512] [--ttl 1h] [--jti]
   intentrt migrate [--db DSN]
   intentrt bench   [--db postgres://...] [--flat-big N] [--duration D] [--json FILE] ...
@@ -57,16 +64,23 @@ flags a comma-separated list.
 // is checked with its environment form; another test checks that it lists every command of the
 // usage. A command's flags belong in its define function, not in its run function.
 var commandFlags = map[string]func(*flag.FlagSet){
-	"serve":         func(fs *flag.FlagSet) { defineServe(fs, &serveConfig{}) },
-	"apps create":   func(fs *flag.FlagSet) { defineAppsCreate(fs) },
-	"apps list":     func(fs *flag.FlagSet) { defineDB(fs) },
-	"apps revoke":   func(fs *flag.FlagSet) { defineDB(fs) },
-	"accounts set":  func(fs *flag.FlagSet) { defineAccountsSet(fs) },
-	"accounts list": func(fs *flag.FlagSet) { defineDB(fs) },
-	"token":         func(fs *flag.FlagSet) { defineToken(fs) },
-	"migrate":       func(fs *flag.FlagSet) { defineDB(fs) },
-	"bench":         func(fs *flag.FlagSet) { defineBench(fs) },
-	"version":       func(fs *flag.FlagSet) {},
+	"serve":           func(fs *flag.FlagSet) { defineServe(fs, &serveConfig{}) },
+	"apps create":     func(fs *flag.FlagSet) { defineAppsCreate(fs) },
+	"apps list":       func(fs *flag.FlagSet) { defineDB(fs) },
+	"apps revoke":     func(fs *flag.FlagSet) { defineDB(fs) },
+	"accounts set":    func(fs *flag.FlagSet) { defineAccountsSet(fs) },
+	"accounts list":   func(fs *flag.FlagSet) { defineDB(fs) },
+	"token":           func(fs *flag.FlagSet) { defineToken(fs) },
+	"webhooks create": func(fs *flag.FlagSet) { defineWebhooksCreate(fs) },
+	"webhooks list":   func(fs *flag.FlagSet) { defineDB(fs) },
+	"webhooks revoke": func(fs *flag.FlagSet) { defineDB(fs) },
+	"webhooks replay": func(fs *flag.FlagSet) { defineWebhooksReplay(fs) },
+	"alerts create":   func(fs *flag.FlagSet) { defineAlertsCreate(fs) },
+	"alerts list":     func(fs *flag.FlagSet) { defineDB(fs) },
+	"alerts delete":   func(fs *flag.FlagSet) { defineDB(fs) },
+	"migrate":         func(fs *flag.FlagSet) { defineDB(fs) },
+	"bench":           func(fs *flag.FlagSet) { defineBench(fs) },
+	"version":         func(fs *flag.FlagSet) {},
 }
 
 // Run runs the intentrt command line. It returns when the command is done; for serve, when ctx
@@ -84,6 +98,10 @@ func Run(ctx context.Context, args []string, getenv Env, stdin io.Reader, stdout
 		return runApps(ctx, rest, getenv, stdout, stderr)
 	case "accounts":
 		return runAccounts(ctx, rest, getenv, stdout, stderr)
+	case "webhooks":
+		return runWebhooks(ctx, rest, getenv, stdout, stderr)
+	case "alerts":
+		return runAlerts(ctx, rest, getenv, stdout, stderr)
 	case "token":
 		return runToken(rest, getenv, stdout, stderr)
 	case "migrate":

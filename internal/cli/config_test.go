@@ -151,7 +151,7 @@ func TestEnvErrorsNameTheVariable(t *testing.T) {
 // TestHelpEverywhere checks that -h and --help print the flags and exit 0 on every command and
 // subcommand, and that the help names each flag's environment variable.
 func TestHelpEverywhere(t *testing.T) {
-	cmds := []string{"", "apps"}
+	cmds := []string{"", "apps", "webhooks", "alerts"}
 	for cmd := range commandFlags {
 		cmds = append(cmds, cmd)
 	}

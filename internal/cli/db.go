@@ -33,6 +33,9 @@ type backend struct {
 	Changes store.ChangeNotifier
 	// Nodes counts the nodes sharing the store (PostgreSQL), to divide the rate limit.
 	Nodes store.NodeRegistry
+	// Leases hands out expiring named leases (PostgreSQL), so that one node at a time delivers
+	// each webhook; nil means this node is the only one and delivers them all.
+	Leases store.Leaser
 	// SoleWriter means this process is the store's only writer (embedded SQLite, guarded by
 	// the serve lock), so that a read cache invalidated by its own commits is exact.
 	SoleWriter bool

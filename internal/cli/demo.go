@@ -22,9 +22,23 @@ const (
 	demoClientID = "cs-0d3e0000-demo-4000-8000-intentrtdemo"
 )
 
-// startDemo makes sure the demo app exists, backfills an hour of sessions, starts the live
+// demoHistory is how much history a new demo database gets: a day, so that the "24 h" and
+// "7 days" windows of the dashboard show the daily curve (about 16 000 sessions, two seconds).
+const demoHistory = 24 * time.Hour
+
+// demoSeed fixes the backfill's sessions: a minute backfilled twice gives the same events.
+const demoSeed = 0x1d7e_47a1
+
+// demoStore is what the demo needs of storage: its app, and its newest stored session.
+type demoStore interface {
+	store.Apps
+	Latest(ctx context.Context, q session.Query) ([]session.State, error)
+}
+
+// startDemo makes sure the demo app exists, backfills the day's history up to now (only the gap
+// since the newest stored session when the database already has some), starts the live
 // simulation and prints how to use it.
-func startDemo(ctx context.Context, db store.Apps, c *ingest.Committer, base string, stdout io.Writer) error {
+func startDemo(ctx context.Context, db demoStore, c *ingest.Committer, base string, stdout io.Writer) error {
 	app, err := db.App(ctx, demoClientID)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && app.Revoked()) {
 		app, err = auth.NewApp(demoAccount, []string{demoBot}, false, []auth.Scope{auth.ScopeAnalytics, auth.ScopeIngest}, false, time.Now())
@@ -41,14 +55,24 @@ func startDemo(ctx context.Context, db store.Apps, c *ingest.Committer, base str
 	} else if err != nil {
 		return fmt.Errorf("look up demo app: %w", err)
 	}
-	sim := demo.New(demoAccount, demoBot, uint64(time.Now().UnixNano()))
 	submit := func(ctx context.Context, events []session.Event) error {
 		_, err := c.Submit(ctx, session.Batch{Account: demoAccount, Bot: demoBot, Events: events})
 		return err
 	}
-	if err := submit(ctx, sim.Backfill(60, time.Now().UTC())); err != nil {
-		return fmt.Errorf("backfill demo sessions: %w", err)
+	now := time.Now().UTC()
+	from, err := demoGap(ctx, db, now)
+	if err != nil {
+		return err
 	}
+	backfill := demo.New(demoAccount, demoBot, demoSeed).Backfill(from, now)
+	for len(backfill) > 0 { // in batches, as a producer would send them
+		n := min(len(backfill), 5000)
+		if err := submit(ctx, backfill[:n]); err != nil {
+			return fmt.Errorf("backfill demo sessions: %w", err)
+		}
+		backfill = backfill[n:]
+	}
+	sim := demo.New(demoAccount, demoBot, uint64(time.Now().UnixNano()))
 	go sim.Run(ctx, 1500*time.Millisecond, submit)
 
 	token, err := auth.Mint(app.ClientID, app.ClientSecret, auth.MintOptions{TTL: 24 * time.Hour})
@@ -56,7 +80,8 @@ func startDemo(ctx context.Context, db store.Apps, c *ingest.Committer, base str
 		return err
 	}
 	fmt.Fprintf(stdout, `
-Demo running: a simulated bot sends a new session every 1.5 s (60 sessions of the last hour are stored).
+Demo running: a simulated bot's sessions follow a daily curve (up to %[7]d a minute), with an
+intent that spikes now and then; the last 24 hours are backfilled.
 
   account id:    %[1]s
   bot id:        %[2]s
@@ -72,7 +97,7 @@ curl -sS -X POST '%[5]s/api/public/bot/%[2]s/intentrealtimedata' \
   -H 'accountId: %[1]s' \
   -H 'Format: application/json'
 
-`, demoAccount, demoBot, app.ClientID, app.ClientSecret, base, token)
+`, demoAccount, demoBot, app.ClientID, app.ClientSecret, base, token, demo.PeakPerMinute)
 	if strings.HasPrefix(base, "https://") {
 		fmt.Fprint(stdout, `With a self-signed certificate, give curl --cacert CERT_FILE (or -k) and accept the
 certificate in the browser once. Add --http2 to curl to see HTTP/2 (-w '%{http_version}').
@@ -80,4 +105,20 @@ certificate in the browser once. Add --http2 to curl to see HTTP/2 (-w '%{http_v
 `)
 	}
 	return nil
+}
+
+// demoGap is where the backfill starts: a day ago, or after the newest stored demo session —
+// so that restarting the demo on the same database adds no second copy of any history.
+func demoGap(ctx context.Context, db demoStore, now time.Time) (time.Time, error) {
+	from := now.Add(-demoHistory)
+	newest, err := db.Latest(ctx, session.Query{Account: demoAccount, Bot: demoBot, Limit: 1})
+	if err != nil {
+		return from, fmt.Errorf("demo: read the newest session: %w", err)
+	}
+	if len(newest) == 1 && newest[0].End.After(from) {
+		// The minute after it: the backfill makes whole minutes, and that one's sessions are
+		// stored already, by the backfill or the live simulation of the earlier run.
+		from = newest[0].End.Truncate(time.Minute).Add(time.Minute)
+	}
+	return from, nil
 }

@@ -22,7 +22,7 @@ func openPostgres(ctx context.Context, dsn string) (*backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &backend{versionedStore: s, Changes: s, Nodes: s}, nil
+	return &backend{versionedStore: s, Changes: s, Nodes: s, Leases: s}, nil
 }
 
 // startFeed feeds the broker from storage's change feed, woken by this node's commits, by other

@@ -21,6 +21,8 @@ import (
 	"github.com/intentrt/intentrt/internal/privacy"
 	"github.com/intentrt/intentrt/internal/ratelimit"
 	"github.com/intentrt/intentrt/internal/session"
+	"github.com/intentrt/intentrt/internal/summary"
+	"github.com/intentrt/intentrt/internal/webhook"
 )
 
 // serveConfig is everything "serve" is configured with.
@@ -31,6 +33,7 @@ type serveConfig struct {
 	rateLimit       int
 	rateOverrides   map[string]int
 	authFailLimit   int
+	dashboardRate   int
 	maxBody         int64
 	maxEvents       int
 	logFormat       string
@@ -42,6 +45,7 @@ type serveConfig struct {
 	tlsCert         string // with tlsKey: serve HTTPS (and HTTP/2)
 	tlsKey          string
 	corsOrigins     []string // browser origins allowed to call the read, summary and stream APIs
+	webhooks        webhooksConfig
 	conns           connConfig
 	logSample       int
 	readCacheSize   byteSize
@@ -71,6 +75,7 @@ func defineServe(fs *flag.FlagSet, c *serveConfig) *serveFlags {
 	fs.IntVar(&c.rateLimit, "rate-limit", 60, "read API requests per minute per account; 0 turns the limit off")
 	fs.Var(&f.overrides, "rate-limit-account", "per-account limit ACCOUNT=N, repeatable")
 	fs.IntVar(&c.authFailLimit, "auth-fail-limit", 30, "failed authentications (bad token, sign-in or cookie) a client address may make per minute before it gets 429s; 0 turns it off")
+	fs.IntVar(&c.dashboardRate, "dashboard-rate-limit", dashboard.DefaultPageRate, "dashboard requests per minute per account, a budget apart from --rate-limit; 0 turns it off")
 	fs.Int64Var(&c.maxBody, "max-body", 8<<20, "largest ingest body in bytes")
 	fs.IntVar(&c.maxEvents, "max-events", 10_000, "most events in one ingest request")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
@@ -80,6 +85,7 @@ func defineServe(fs *flag.FlagSet, c *serveConfig) *serveFlags {
 	fs.IntVar(&c.conns.max, "max-conns", 0, "most client connections held at once; beyond it a new one replaces the oldest silent or idle one, or is reset at once if all are busy; 0: the open-file limit (raised to its hard maximum at start) less 256")
 	fs.DurationVar(&c.conns.readHeaderTimeout, "read-header-timeout", 10*time.Second, "a connection that has not sent a whole request head within this is closed (reaps silent sockets)")
 	fs.DurationVar(&c.conns.idleTimeout, "idle-timeout", 60*time.Second, "a kept-alive connection without a request for this long is closed")
+	webhooksFlags(fs, &c.webhooks)
 	fs.BoolVar(&c.readCache, "read-cache", true, "serve repeated unfiltered reads of a bot from memory until a commit changes it (on PostgreSQL, until the change feed brings another node's commit); --read-cache=false turns it off")
 	fs.DurationVar(&c.logFlush, "log-flush", 100*time.Millisecond, "write request log lines out every interval instead of one write per line; warnings and errors at once; 0 writes every line at once")
 	c.readCacheSize = 32 << 20
@@ -112,11 +118,14 @@ func (c *serveConfig) check(level string, overrides []string) error {
 	if c.logFormat != "text" && c.logFormat != "json" {
 		return &usageError{fmt.Sprintf("serve: --log-format %q: use text or json", c.logFormat)}
 	}
-	if c.rateLimit < 0 || c.authFailLimit < 0 || c.maxBody <= 0 || c.maxEvents <= 0 || c.logSample < 1 {
-		return &usageError{"serve: --rate-limit and --auth-fail-limit must be ≥ 0, --max-body, --max-events and --log-sample > 0"}
+	if c.rateLimit < 0 || c.authFailLimit < 0 || c.dashboardRate < 0 || c.maxBody <= 0 || c.maxEvents <= 0 || c.logSample < 1 {
+		return &usageError{"serve: --rate-limit, --auth-fail-limit and --dashboard-rate-limit must be ≥ 0, --max-body, --max-events and --log-sample > 0"}
 	}
 	if c.conns.max < 0 || c.conns.readHeaderTimeout <= 0 || c.conns.idleTimeout <= 0 {
 		return &usageError{"serve: --max-conns must be ≥ 0, --read-header-timeout and --idle-timeout > 0"}
+	}
+	if err := c.webhooks.check(); err != nil {
+		return err
 	}
 	c.rateOverrides = map[string]int{}
 	for _, o := range overrides {
@@ -144,6 +153,14 @@ func (c *serveConfig) checkTLSAndCORS() error {
 		c.corsOrigins[i] = n
 	}
 	return nil
+}
+
+// pageRate maps the flag (0: off) onto dashboard.Options (0: the default, negative: off).
+func pageRate(flag int) int {
+	if flag == 0 {
+		return -1
+	}
+	return flag
 }
 
 // newLogger returns the server's logger and a function that writes out what it buffered.
@@ -230,11 +247,13 @@ func buildServer(ctx context.Context, c serveConfig, log *slog.Logger, stdout io
 	if c.readCache && (db.SoleWriter || db.Changes != nil) {
 		readCache = httpapi.NewReadCache(int64(c.readCacheSize))
 	}
-	var publisher ingest.Publisher = broker
-	if db.Changes != nil { // shared by several nodes: feed the broker from storage
-		var fed live.Publisher = broker
+	pressure := &webhook.Pressure{}
+	hooks := newDispatcher(c.webhooks, db, m, pressure, log)
+	var publisher ingest.Publisher = publishers{broker, hooks}
+	if db.Changes != nil { // shared by several nodes: feed the broker (and wake webhooks) from storage
+		var fed live.Publisher = publishers{broker, hooks}
 		if readCache != nil {
-			fed = publishers{readCache, broker}
+			fed = publishers{readCache, broker, hooks}
 		}
 		if publisher, err = startFeed(feedCtx, db, db.Changes, fed, log); err != nil {
 			return nil, err
@@ -245,7 +264,10 @@ func buildServer(ctx context.Context, c serveConfig, log *slog.Logger, stdout io
 	}
 	// The policy cache's lifetime bounds how long a policy change takes to apply: 5 s allowed.
 	redactor := privacy.NewRedactor(db, 2*time.Second)
-	committer := ingest.NewCommitter(db, ingest.Options{Redactor: redactor, Publisher: publisher, Observer: ingest.Observer{Commit: m.ObserveCommit, Visible: m.ObserveVisible}})
+	committer := ingest.NewCommitter(db, ingest.Options{Redactor: redactor, Publisher: publisher, Observer: ingest.Observer{Commit: func(batches, events int, took time.Duration, err error) {
+		m.ObserveCommit(batches, events, took, err)
+		pressure.ObserveCommit(took)
+	}, Visible: m.ObserveVisible}})
 	s.committer = committer
 	// Every handler and worker has returned by then: commit whatever is still queued.
 	s.onClose("committer", committer.Close)
@@ -264,11 +286,11 @@ func buildServer(ctx context.Context, c serveConfig, log *slog.Logger, stdout io
 		authFailures = ratelimit.NewFailures(c.authFailLimit)
 	}
 	handler := httpapi.NewServer(httpapi.Deps{
-		Sessions: db, Ingest: committer, Tokens: verifier, Apps: apps, Limiter: limiter, Storage: db,
+		Sessions: db, Summary: &summary.Service{Source: db}, Ingest: committer, Tokens: verifier, Apps: apps, Limiter: limiter, Storage: db,
 		Metrics: m, Logger: log, Limits: httpapi.Limits{MaxBodyBytes: c.maxBody, MaxEvents: c.maxEvents},
 		Stopping: s.stopping, Changes: db, Live: broker, ReadCache: readCache, Export: db,
 		AuthFailures: authFailures, CORSOrigins: c.corsOrigins, RequestLog: c.requestLog,
-		Dashboard: dashboard.New(dashboard.Options{Apps: apps, SignInApps: apps.Fresh()}),
+		Dashboard: dashboard.New(dashboard.Options{Apps: apps, SignInApps: apps.Fresh(), PageRate: pageRate(c.dashboardRate)}),
 	})
 
 	ln, err := net.Listen("tcp", c.addr)
@@ -302,7 +324,8 @@ func buildServer(ctx context.Context, c serveConfig, log *slog.Logger, stdout io
 	s.onClose("SIGHUP handler", reloadOnHangup(certs, log))
 	log.Info("listening", "addr", ln.Addr().String(), "base_url", s.base, "db", redactDSN(c.dsn), "max_conns", maxConns)
 
-	s.workers = serveWorkers(c, db, committer, m, s.base, stdout, log)
+	alerts := newEvaluator(c.webhooks, db, &summary.Service{Source: db}, hooks, m, log)
+	s.workers = serveWorkers(c, db, committer, hooks, alerts, m, s.base, stdout, log)
 	return s, nil
 }
 

@@ -7,8 +7,10 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/intentrt/intentrt/internal/alert"
 	"github.com/intentrt/intentrt/internal/ingest"
 	"github.com/intentrt/intentrt/internal/metrics"
+	"github.com/intentrt/intentrt/internal/webhook"
 )
 
 // worker is a named background task of "serve". The server starts its workers in list order
@@ -30,7 +32,7 @@ type worker struct {
 const checkpointEvery = 250 * time.Millisecond
 
 // serveWorkers lists the workers of "serve", in start order.
-func serveWorkers(c serveConfig, db *backend, committer *ingest.Committer, m *metrics.Metrics, base string, stdout io.Writer, log *slog.Logger) []worker {
+func serveWorkers(c serveConfig, db *backend, committer *ingest.Committer, hooks *webhook.Dispatcher, alerts *alert.Evaluator, m *metrics.Metrics, base string, stdout io.Writer, log *slog.Logger) []worker {
 	ws := []worker{
 		// Before the committer closes: messages in flight are committed and acked.
 		{"nats consumer", func(ctx context.Context) (func(), error) {
@@ -42,6 +44,14 @@ func serveWorkers(c serveConfig, db *backend, committer *ingest.Committer, m *me
 		}},
 		{"jti purge", func(ctx context.Context) (func(), error) {
 			return goUntilDone(ctx, func(ctx context.Context) { purgeJTIs(ctx, db, log) }), nil
+		}},
+		// One delivery loop per webhook this node holds; each saves its cursor as it stops.
+		{"webhook delivery", func(ctx context.Context) (func(), error) {
+			return goUntilDone(ctx, hooks.Run), nil
+		}},
+		// Each interval, the rules over the §6 figures; one node at a time on a shared store.
+		{"alert evaluation", func(ctx context.Context) (func(), error) {
+			return goUntilDone(ctx, alerts.Run), nil
 		}},
 	}
 	if db.Checkpoints != nil {

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/intentrt/intentrt/internal/auth"
@@ -21,12 +20,6 @@ import (
 // header, and a cross-site script that sets one needs a CORS preflight this server never
 // grants; with SameSite=Strict and the Origin check it is belt and braces.
 const CSRFHeader = "X-Intentrt-Csrf"
-
-// The dashboard lists more of the recent sessions than the API's 100, for its charts.
-const (
-	defaultRecent = 200
-	maxRecent     = 500
-)
 
 // Host is what the dashboard borrows from the API server that mounts its routes, so that every
 // route of the binary answers, logs and rate-limits alike.
@@ -39,8 +32,6 @@ type Host interface {
 	WriteInternal(w http.ResponseWriter, r *http.Request, err error)
 	// NoteCaller records, for the request's log line, whom the request acts as.
 	NoteCaller(r *http.Request, account, clientID string)
-	// AllowRate takes one request from the account's read budget; false: it has answered 429.
-	AllowRate(w http.ResponseWriter, r *http.Request, account string) bool
 	// ServeStream serves the API's live stream of a bot to an already authorised app.
 	ServeStream(w http.ResponseWriter, r *http.Request, app auth.App, bot string)
 	// AuthThrottled answers 429 and returns true when the client's address has failed to
@@ -66,12 +57,13 @@ type Routes struct {
 	h      Host
 	latest SessionReader
 	heads  HeadReader // nil: the server has no stream, and the page cannot start
+	sum    Summarizer // nil: the figures route answers 503
 }
 
 // Bind returns the dashboard's handlers on top of host; latest and heads are the data the
-// page starts from.
-func (d *Dashboard) Bind(host Host, latest SessionReader, heads HeadReader) *Routes {
-	return &Routes{d: d, h: host, latest: latest, heads: heads}
+// page starts from, sum the summary service the API's summary route uses too.
+func (d *Dashboard) Bind(host Host, latest SessionReader, heads HeadReader, sum Summarizer) *Routes {
+	return &Routes{d: d, h: host, latest: latest, heads: heads, sum: sum}
 }
 
 // whoami is what the page learns about the signed-in app; never its secret.
@@ -180,50 +172,6 @@ func (a *Routes) Me(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.h.WriteJSON(w, http.StatusOK, describe(app))
-}
-
-// recentSessions is the page's starting point: the latest sessions, and the stream cursor
-// read before them, so that resuming the stream from it misses nothing that they lack.
-type recentSessions struct {
-	Cursor   string         `json:"cursor"`
-	Sessions []session.View `json:"sessions"`
-}
-
-// Sessions answers the page's starting point: the latest sessions and the cursor read before them.
-func (a *Routes) Sessions(w http.ResponseWriter, r *http.Request) {
-	app, bot, ok := a.caller(w, r)
-	if !ok || !a.h.AllowRate(w, r, app.Account) {
-		return
-	}
-	limit := defaultRecent
-	if v := r.URL.Query().Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > maxRecent {
-			a.h.WriteError(w, r, http.StatusBadRequest, fmt.Sprintf("limit must be between 1 and %d", maxRecent))
-			return
-		}
-		limit = n
-	}
-	if a.heads == nil {
-		a.h.WriteError(w, r, http.StatusServiceUnavailable, "the live stream is not available on this server")
-		return
-	}
-	head, err := a.heads.Head(r.Context())
-	if err != nil {
-		a.h.WriteInternal(w, r, fmt.Errorf("dashboard head: %w", err))
-		return
-	}
-	states, err := a.latest.Latest(r.Context(), session.Query{Account: app.Account, Bot: bot, Limit: limit})
-	if err != nil {
-		a.h.WriteInternal(w, r, fmt.Errorf("dashboard sessions: %w", err))
-		return
-	}
-	out := recentSessions{Cursor: strconv.FormatInt(head, 10), Sessions: make([]session.View, len(states))}
-	for i := range states {
-		out.Sessions[i] = states[i].View()
-	}
-	w.Header().Set("Cache-Control", "no-store")
-	a.h.WriteJSON(w, http.StatusOK, out)
 }
 
 // Stream is the API's live stream behind the session cookie.

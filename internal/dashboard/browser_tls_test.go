@@ -63,9 +63,9 @@ func TestEightTabsOverHTTPS(t *testing.T) {
 		chromedp.SendKeys(css("#in-client"), app.ClientID),
 		chromedp.SendKeys(css("#in-secret"), app.ClientSecret),
 		chromedp.Click(css("#signin-submit")),
-		chromedp.WaitVisible(css("#bot-form")),
+		chromedp.WaitVisible(css("#view-form")),
 		chromedp.SetValue(css("#bot"), bot),
-		chromedp.Click(css("#bot-form button[type=submit]")),
+		chromedp.Click(css("#view-form button[type=submit]")),
 		waitText("#conn-text", "Live"),
 		chromedp.WaitVisible(css(`tr[data-session-id="hist-00"]`)),
 	)

@@ -29,6 +29,9 @@ type Options struct {
 	// SignInApps is asked at sign-in, never a cache, so that a sign-in costs the same whether
 	// or not its client id exists or was used lately (nil: Apps).
 	SignInApps AppSource
+	// PageRate is each account's budget of the page's requests a minute (DefaultPageRate when
+	// 0; negative: unlimited). It is not the read API's limit: see budget.go.
+	PageRate int
 	// SessionTTL is how long a sign-in lasts (12 h by default).
 	SessionTTL time.Duration
 	// Now is the clock (time.Now by default).
@@ -39,6 +42,7 @@ type Options struct {
 type Dashboard struct {
 	apps   AppSource
 	signIn AppSource
+	budget *pageBudget
 	ttl    time.Duration
 	now    func() time.Time
 	static fs.FS
@@ -56,6 +60,7 @@ func New(o Options) *Dashboard {
 	if d.now == nil {
 		d.now = time.Now
 	}
+	d.budget = newPageBudget(o.PageRate)
 	sub, err := fs.Sub(assets, "assets")
 	if err != nil {
 		panic(err) // the embedded tree is fixed at build time

@@ -1,21 +1,19 @@
 // Package demo simulates the traffic of a contact center's bot: voice and digital sessions on
-// several channels, with intents, a mix of outcomes and some deflections. It produces session
-// events exactly as a real producer would send them, so the demo exercises the real ingest path.
+// several channels, with intents, a mix of outcomes and some deflections, following a daily curve
+// with an intent that spikes now and then (curve.go). It produces session events exactly as a
+// real producer would send them, so the demo exercises the real ingest path.
 package demo
 
 import (
-	"context"
 	"fmt"
 	"math/rand/v2"
 	"time"
-
-	"github.com/google/uuid"
 
 	"github.com/intentrt/intentrt/internal/session"
 )
 
 var (
-	intents = []string{"Book a Flight", "Check Balance", "Book a Ticket", "Cancel Booking", "Report Lost Card",
+	intents = []string{"Book a Flight", "Check Balance", "Book a Ticket", "Cancel Booking", SpikeIntent,
 		"Change Address", "Track Order", "Reset Password", "Speak to Agent", "Pay Bill"}
 	voiceChannels = []string{"audiocodes", "korevg", "twiliovoice"}
 	dialed        = []string{"+18005550100", "+18005550199", "+442079460000"}
@@ -24,12 +22,16 @@ var (
 // Simulator makes sessions for one bot.
 type Simulator struct {
 	Account, Bot string
-	rnd          *rand.Rand
+	// Pace multiplies the live rate (1 when 0): tests run the day faster.
+	Pace float64
+	seed uint64
+	rnd  *rand.Rand
+	live uint64 // live sessions made so far, for their ids
 }
 
 // New returns a simulator seeded by seed, so a run can be repeated.
 func New(account, bot string, seed uint64) *Simulator {
-	return &Simulator{Account: account, Bot: bot, rnd: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
+	return &Simulator{Account: account, Bot: bot, seed: seed, rnd: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
 }
 
 // plan is one simulated session before it is cut into events.
@@ -41,24 +43,25 @@ type plan struct {
 	deflectedTo                 *string
 }
 
-func (s *Simulator) pick(list []string) string { return list[s.rnd.IntN(len(list))] }
+func pick(rnd *rand.Rand, list []string) string { return list[rnd.IntN(len(list))] }
 
-func (s *Simulator) newPlan(start time.Time, maxDur time.Duration) plan {
-	p := plan{id: fmt.Sprintf("%x", uuid.New().ID()) + fmt.Sprintf("%016x", s.rnd.Uint64()), start: start}
-	user := "u-" + uuid.NewString()
-	p.user = user
-	if s.rnd.IntN(100) < 40 {
-		p.channel = "rtm"
-		p.ani = user
-		p.dni = "support@example.com"
+// newPlan draws a session ending at end that lasted 5 s to maxDur, with the spike's intent
+// first when spike is set.
+func newPlan(rnd *rand.Rand, id string, end time.Time, maxDur time.Duration, spike bool) plan {
+	p := plan{id: id, end: end, user: fmt.Sprintf("u-%08x-%04x", rnd.Uint32(), rnd.IntN(1<<16))}
+	if rnd.IntN(100) < 40 {
+		p.channel, p.ani, p.dni = "rtm", p.user, "support@example.com"
 	} else {
-		p.channel = s.pick(voiceChannels)
-		p.ani = fmt.Sprintf("+1%03d555%04d", 200+s.rnd.IntN(700), s.rnd.IntN(10000))
-		p.dni = s.pick(dialed)
+		p.channel = pick(rnd, voiceChannels)
+		p.ani = fmt.Sprintf("+1%03d555%04d", 200+rnd.IntN(700), rnd.IntN(10000))
+		p.dni = pick(rnd, dialed)
 	}
-	p.end = start.Add(time.Duration(5+s.rnd.Int64N(int64(maxDur/time.Second))) * time.Second)
-	for n := s.rnd.IntN(4); n > 0; n-- {
-		in := s.pick(intents)
+	p.start = end.Add(-time.Duration(5+rnd.Int64N(int64(maxDur/time.Second))) * time.Second)
+	if spike {
+		p.intents = append(p.intents, SpikeIntent)
+	}
+	for n := rnd.IntN(4); n > 0; n-- {
+		in := pick(rnd, intents)
 		dup := false
 		for _, have := range p.intents {
 			dup = dup || have == in
@@ -67,7 +70,7 @@ func (s *Simulator) newPlan(start time.Time, maxDur time.Duration) plan {
 			p.intents = append(p.intents, in)
 		}
 	}
-	switch r := s.rnd.IntN(100); {
+	switch r := rnd.IntN(100); {
 	case r < 58:
 		p.status = session.StatusCompleted
 	case r < 78:
@@ -77,79 +80,50 @@ func (s *Simulator) newPlan(start time.Time, maxDur time.Duration) plan {
 	default:
 		p.status = session.StatusError
 	}
-	if p.channel != "rtm" && s.rnd.IntN(100) < 15 {
+	if spike && p.status == session.StatusCompleted && rnd.IntN(2) == 0 {
+		p.status = session.StatusAgentTransfer // a spike's callers want a person more often
+	}
+	if p.channel != "rtm" && rnd.IntN(100) < 15 {
 		d := "rtm"
 		p.deflectedTo = &d
 	}
 	return p
 }
 
-// Backfill returns n completed sessions that ended within the hour before now, as
-// session.completed events.
-func (s *Simulator) Backfill(n int, now time.Time) []session.Event {
-	out := make([]session.Event, 0, n)
-	for i := 0; i < n; i++ {
-		start := now.Add(-time.Hour + time.Duration(s.rnd.Int64N(int64(50*time.Minute))))
-		p := s.newPlan(start, 9*time.Minute)
-		out = append(out, session.Event{
-			Type: session.TypeCompleted, SessionID: p.id, EventID: "demo-" + uuid.NewString(), Time: p.end,
-			Channel: p.channel, ANI: p.ani, DNI: p.dni, UserID: p.user, StartTime: p.start, EndTime: p.end,
-			Intents: p.intents, Status: p.status, DeflectedTo: p.deflectedTo,
-		})
+// draw returns how many of rate's sessions a period has: the integer part, plus one more with
+// the probability of the fraction — the right mean without a distribution library.
+func draw(rnd *rand.Rand, rate float64) int {
+	n := int(rate)
+	if rnd.Float64() < rate-float64(n) {
+		n++
 	}
-	return out
+	return n
 }
 
-// Run feeds live sessions to submit until ctx ends: roughly one new session every interval,
-// each sent as separate start, intent and end events over a few seconds, as a bot runtime would.
-func (s *Simulator) Run(ctx context.Context, interval time.Duration, submit func(ctx context.Context, events []session.Event) error) {
-	type live struct {
-		p    plan
-		step int
-	}
-	var inFlight []*live
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case now := <-t.C:
-			now = now.UTC()
-			var events []session.Event
-			ev := func(p plan, typ session.Type) session.Event {
-				return session.Event{Type: typ, SessionID: p.id, EventID: "demo-" + uuid.NewString(), Time: now}
-			}
-			// A real conversation lasts minutes; the demo cannot make a viewer wait that long, so
-			// its sessions are reported as having started a while ago (as a producer that sends
-			// the start late would), which gives realistic handling times.
-			p := s.newPlan(now.Add(-time.Duration(20+s.rnd.IntN(600))*time.Second), 3*time.Second)
-			e := ev(p, session.TypeStarted)
-			e.Time = p.start
-			e.Channel, e.ANI, e.DNI, e.UserID = p.channel, p.ani, p.dni, p.user
-			events = append(events, e)
-			inFlight = append(inFlight, &live{p: p})
-			kept := inFlight[:0]
-			for _, l := range inFlight {
-				l.step++
-				if l.step <= len(l.p.intents) {
-					e := ev(l.p, session.TypeIntent)
-					e.Intent = l.p.intents[l.step-1]
-					events = append(events, e)
-				}
-				if l.step > len(l.p.intents) && l.step >= 2+s.rnd.IntN(3) {
-					e := ev(l.p, session.TypeEnded)
-					e.Status, e.DeflectedTo = l.p.status, l.p.deflectedTo
-					events = append(events, e)
-					continue
-				}
-				kept = append(kept, l)
-			}
-			inFlight = kept
-			if err := submit(ctx, events); err != nil && ctx.Err() == nil {
-				// The next tick retries with new sessions; a demo has no producer to report to.
+// Backfill returns the completed sessions that ended in the whole minutes from from up to now,
+// following PerMinute, as session.completed events. A minute's sessions depend on the minute and
+// the simulator's seed alone — ids included — so backfilling a minute twice yields the same
+// events, which ingest skips as duplicates.
+func (s *Simulator) Backfill(from, now time.Time) []session.Event {
+	var out []session.Event
+	for m := from.Truncate(time.Minute); m.Before(now); m = m.Add(time.Minute) {
+		unix := uint64(m.Unix() / 60)
+		rnd := rand.New(rand.NewPCG(s.seed, unix))
+		spike := Spiking(m)
+		n := draw(rnd, PerMinute(m))
+		for i := range n {
+			end := m.Add(time.Duration(rnd.Int64N(int64(time.Minute))))
+			id := fmt.Sprintf("bf%09x%03x", unix, i)
+			p := newPlan(rnd, id, end, 9*time.Minute, spike && rnd.Float64() < spikeExtra(m)/PerMinute(m))
+			if !end.Before(now) || end.Before(from) {
 				continue
 			}
+			out = append(out, session.Event{
+				Type: session.TypeCompleted, SessionID: p.id, EventID: "demo-" + p.id, Time: p.end,
+				Channel: p.channel, ANI: p.ani, DNI: p.dni, UserID: p.user, StartTime: p.start, EndTime: p.end,
+				Intents: p.intents, Status: p.status, DeflectedTo: p.deflectedTo,
+			})
 		}
 	}
+	return out
 }

@@ -169,12 +169,12 @@ type childServer struct {
 
 var listeningLine = regexp.MustCompile(`intentrt listening on (http://\S+)`)
 
-// startIntentrt starts "intentrt serve" on db and waits for its address. The process is killed
+// startIntentrt starts "intentrt serve" on db (with extra flags) and waits for its address. The process is killed
 // when the test ends if it still runs.
-func startIntentrt(t *testing.T, bin, db, dir string) *childServer {
+func startIntentrt(t *testing.T, bin, db, dir string, extra ...string) *childServer {
 	t.Helper()
 	s := &childServer{stderr: &testserver.SyncBuffer{}, done: make(chan error, 1)}
-	s.cmd = exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--db", db, "--rate-limit", "0")
+	s.cmd = exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--db", db, "--rate-limit", "0"}, extra...)...)
 	s.cmd.Dir = dir
 	s.cmd.Stderr = s.stderr
 	stdout, err := s.cmd.StdoutPipe()

@@ -153,15 +153,27 @@ func TestMultiNode(t *testing.T) {
 		t.Fatalf("session 7 read through B: %+v", s)
 	}
 
-	// B's live subscriber receives every session ingested through A, once, in cursor order.
+	// B's summary counts what was ingested through A, at once.
+	sum := summarize(t, b, tok, account, bot, `{"from":"2026-11-24T06:00:00Z","to":"2026-11-24T07:00:00Z","top":100}`)
+	if sum.Totals.Sessions != n || sum.Totals.Completed != n || len(sum.Intents) != n || sum.Series[0].Sessions != n {
+		t.Fatalf("summary on B of what A ingested: %+v", sum.Totals)
+	}
+
+	// B's live subscriber receives every session ingested through A, once, in cursor order,
+	// and hears that the bot's summary changed.
 	seen := map[string]bool{}
 	deadline := time.After(15 * time.Second)
 	var lastID int64
-	for len(seen) < n {
+	notices := 0
+	for len(seen) < n || notices == 0 {
 		select {
 		case ev, ok := <-stream:
 			if !ok {
 				t.Fatalf("stream on B ended after %d sessions", len(seen))
+			}
+			if ev.Event == "summary.changed" {
+				notices++
+				continue
 			}
 			id, err := strconv.ParseInt(ev.ID, 10, 64)
 			if ev.Event != "session" || seen[ev.Data.SessionID] || err != nil || id <= lastID {
@@ -169,7 +181,7 @@ func TestMultiNode(t *testing.T) {
 			}
 			seen[ev.Data.SessionID], lastID = true, id
 		case <-deadline:
-			t.Fatalf("stream on B received %d of %d sessions ingested through A", len(seen), n)
+			t.Fatalf("stream on B received %d of %d sessions ingested through A, %d summary notices", len(seen), n, notices)
 		}
 	}
 
@@ -406,7 +418,7 @@ func TestMultiNodeMigrate(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, `DROP TABLE nodes, accounts, pseudonym_key; DELETE FROM schema_migrations WHERE version >= 2`); err != nil {
+	if _, err := conn.Exec(ctx, `DROP TABLE nodes, aggregates, accounts, pseudonym_key, webhooks, webhook_dead_letters, leases, alert_rules, alert_events; DROP INDEX IF EXISTS sessions_in_progress; DELETE FROM schema_migrations WHERE version >= 2`); err != nil {
 		t.Fatal(err)
 	}
 	var stderr testserver.SyncBuffer

@@ -184,19 +184,21 @@ func (a *apiChecker) schema(name string) *openapi3.Schema {
 func TestOpenAPIDocumentValid(t *testing.T) {
 	doc := loadOpenAPI(t)
 	want := map[string][]string{
-		"/api/public/bot/{botId}/intentrealtimedata":        {"GET", "POST"},
-		"/api/public/bot/{botId}/intentrealtimedata/stream": {"GET"},
-		"/api/public/bot/{botId}/sessionevents":             {"POST"},
-		"/api/public/bot/{botId}/intentrealtimedata/export": {"POST"},
-		"/healthz":                      {"GET"},
-		"/readyz":                       {"GET"},
-		"/metrics":                      {"GET"},
-		"/api/openapi.yaml":             {"GET"},
-		"/":                             {"GET"},
-		"/ui/assets/{name}":             {"GET"},
-		"/ui/api/session":               {"GET", "POST", "DELETE"},
-		"/ui/api/bots/{botId}/sessions": {"GET"},
-		"/ui/api/bots/{botId}/stream":   {"GET"},
+		"/api/public/bot/{botId}/intentrealtimedata":         {"GET", "POST"},
+		"/api/public/bot/{botId}/intentrealtimedata/stream":  {"GET"},
+		"/api/public/bot/{botId}/intentrealtimedata/summary": {"POST"},
+		"/api/public/bot/{botId}/intentrealtimedata/export":  {"POST"},
+		"/api/public/bot/{botId}/sessionevents":              {"POST"},
+		"/healthz":                                           {"GET"},
+		"/readyz":                                            {"GET"},
+		"/metrics":                                           {"GET"},
+		"/api/openapi.yaml":                                  {"GET"},
+		"/":                                                  {"GET"},
+		"/ui/assets/{name}":                                  {"GET"},
+		"/ui/api/session":                                    {"GET", "POST", "DELETE"},
+		"/ui/api/bots/{botId}/sessions":                      {"GET"},
+		"/ui/api/bots/{botId}/summary":                       {"POST"},
+		"/ui/api/bots/{botId}/stream":                        {"GET"},
 	}
 	for path, methods := range want {
 		item := doc.Paths.Value(path)
@@ -341,6 +343,8 @@ func TestOpenAPIScenario(t *testing.T) {
 	a.do(apiCall{name: "read other account", method: "POST", path: readPath, headers: hdr(rw, "acct-other"), status: 403})
 	a.do(apiCall{name: "read other bot", method: "POST", path: "/api/public/bot/st-elsewhere/intentrealtimedata", headers: hdr(rw, acct), status: 403})
 
+	a.summary(readPath+"/summary", jsonHdr(rw), hdr(other, acct, "Content-Type", "application/json"), jsonHdr(readOnly))
+
 	// Rate limit: acct-rl may make 2 reads a minute.
 	rlPath := "/api/public/bot/st-rl/intentrealtimedata"
 	a.do(apiCall{name: "read rl 1", method: "POST", path: rlPath, headers: hdr(limited, "acct-rl"), status: 200})
@@ -365,6 +369,41 @@ func TestOpenAPIScenario(t *testing.T) {
 	a.driftIsCaught(readPath, hdr(rw, acct))
 }
 
+// summary checks the summary route: its answer over the sessions ingested above, every form of
+// request the document describes, and its errors.
+func (a *apiChecker) summary(path string, rw, other, readOnly map[string]string) {
+	t := a.t
+	_, body := a.do(apiCall{name: "summary", method: "POST", path: path, headers: rw, status: 200,
+		body: `{"from":"2026-11-24T00:00:00Z","to":"2026-11-25T00:00:00Z","bucket":"1h","timezone":"Europe/Berlin","top":3}`})
+	var sum struct {
+		Totals struct{ Sessions int }
+		Series []any
+	}
+	if err := json.Unmarshal(body, &sum); err != nil || sum.Totals.Sessions != 4 || len(sum.Series) != 24 {
+		t.Fatalf("summary: want 4 sessions in 24 buckets, got %s (%v)", body, err)
+	}
+	plain := map[string]string{"auth": rw["auth"], "accountId": rw["accountId"]}
+	a.do(apiCall{name: "summary no body", method: "POST", path: path, headers: plain, status: 200})
+	a.do(apiCall{name: "summary filtered", method: "POST", path: path, headers: rw, status: 200,
+		body: `{"from":"2026-11-23T00:00:00+01:00","to":"2026-11-30T00:00:00+01:00","bucket":"1d","timezone":"Europe/Berlin","channels":["AUDIOCODES","korevg"],"intent":"Book a Flight"}`})
+	a.do(apiCall{name: "summary doubled slash", method: "POST", path: strings.Replace(path, "/intentrealtimedata", "//intentrealtimedata", 1), headers: plain, status: 200})
+	for _, c := range []apiCall{
+		{name: "summary unknown field", body: `{"window":"1h"}`, status: 400, docRejects: true},
+		{name: "summary bad bucket", body: `{"bucket":"2h"}`, status: 400, docRejects: true},
+		{name: "summary bad zone", body: `{"timezone":"Mars/Olympus"}`, status: 400},
+		{name: "summary from after to", body: `{"from":"2026-11-25T00:00:00Z","to":"2026-11-24T00:00:00Z"}`, status: 400},
+		{name: "summary top 0", body: `{"top":0}`, status: 400, docRejects: true},
+		{name: "summary too many buckets", body: `{"from":"2026-11-01T00:00:00Z","to":"2026-11-25T00:00:00Z","bucket":"1m"}`, status: 400},
+		{name: "summary body too large", body: `{"channels":["rtm"` + strings.Repeat(`,"rtm"`, 12000) + `]}`, status: 413},
+	} {
+		c.method, c.path, c.headers = "POST", path, rw
+		a.do(c)
+	}
+	a.do(apiCall{name: "summary other account", method: "POST", path: path, headers: other, status: 403})
+	a.do(apiCall{name: "summary read-only app", method: "POST", path: path, headers: readOnly, status: 200})
+	a.do(apiCall{name: "summary no token", method: "POST", path: path, headers: map[string]string{"accountId": rw["accountId"]}, status: 401})
+}
+
 // stream checks the live stream: its errors and, with a session completing while a client
 // listens, its status, content type and the session object it carries.
 func (a *apiChecker) stream(bot, acct string, app testserver.CreatedApp) {
@@ -380,6 +419,11 @@ func (a *apiChecker) stream(bot, acct string, app testserver.CreatedApp) {
 		a.s.Ingest(t, app.Token(t), acct, bot, `[{"type":"session.completed","sessionId":"s-live","channel":"rtm","startTime":"2026-11-24T13:00:00Z","endTime":"2026-11-24T13:00:09Z","status":"completed"}]`)
 	}, `"s-live"`)
 	a.visit("stream event data", "Session", []byte(data))
+
+	data = a.openStream(c, func() {
+		a.s.Ingest(t, app.Token(t), acct, bot, `[{"type":"session.completed","sessionId":"s-live2","channel":"rtm","startTime":"2026-11-24T13:00:00Z","endTime":"2026-11-24T13:00:19Z","status":"Dropoff"}]`)
+	}, `"asOf"`)
+	a.visit("stream summary.changed data", "SummaryChanged", []byte(data))
 }
 
 // openStream opens a stream, calls started once the 200 has come, reads until a data line

@@ -35,7 +35,7 @@ func (h *handlers) handleRead(w http.ResponseWriter, r *http.Request) {
 	if cacheable {
 		var e *cached
 		if e, gen = h.ReadCache.get(c.Account, c.Bot); e != nil {
-			writeAnswer(w, e.body, e.clen)
+			writeAnswerLen(w, e.body, e.clen)
 			return
 		}
 	}
@@ -71,8 +71,13 @@ var jsonType = []string{"application/json; charset=utf-8"}
 
 // writeAnswer writes a 200 of body in one Write with its Content-Length, so that net/http
 // sends it as is instead of chunked (a chunk header, the body, then a terminator).
-// clen is the Content-Length header's value: the body's length, formatted.
-func writeAnswer(w http.ResponseWriter, body []byte, clen []string) {
+func writeAnswer(w http.ResponseWriter, body []byte) {
+	writeAnswerLen(w, body, []string{strconv.Itoa(len(body))})
+}
+
+// writeAnswerLen is writeAnswer with the Content-Length header's value given: the body's
+// length, formatted (the read cache keeps it with the body).
+func writeAnswerLen(w http.ResponseWriter, body []byte, clen []string) {
 	hd := w.Header()
 	hd["Content-Type"] = jsonType
 	hd["Content-Length"] = clen
@@ -93,6 +98,6 @@ func writeSessions(w http.ResponseWriter, states []session.State) []byte {
 		b = states[i].AppendViewJSON(b)
 	}
 	b = append(b, "]\n"...)
-	writeAnswer(w, b, []string{strconv.Itoa(len(b))})
+	writeAnswer(w, b)
 	return b
 }

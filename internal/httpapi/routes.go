@@ -7,14 +7,14 @@ import (
 
 	"github.com/intentrt/intentrt/api"
 	"github.com/intentrt/intentrt/internal/auth"
+	"github.com/intentrt/intentrt/internal/dashboard"
 )
 
 // routes is the route table of the whole binary: the Kore API, the stream, ingest, operations
 // and the dashboard. Method-less patterns of the same paths answer the methods a path does not
 // serve with a JSON 405, and "/" answers a JSON 404: every error of every route has the same
 // body. A new route goes here, next to its siblings; a read on an account's behalf calls
-// h.allowRate after authorising. (Expected next: /summary beside the read API,
-// /api/public/erasures beside ingest.)
+// h.allowRate after authorising. (Expected next: /api/public/erasures beside ingest.)
 func (h *handlers) routes(mux *http.ServeMux) {
 	const read = "/api/public/bot/{botId}/intentrealtimedata"
 	mux.HandleFunc("POST "+read, h.handleRead)
@@ -22,6 +22,8 @@ func (h *handlers) routes(mux *http.ServeMux) {
 	mux.HandleFunc(read, h.methodNotAllowed("GET, POST"))
 	mux.HandleFunc("GET "+read+"/stream", h.handleStream)
 	mux.HandleFunc(read+"/stream", h.methodNotAllowed("GET"))
+	mux.HandleFunc("POST "+read+"/summary", h.handleSummary)
+	mux.HandleFunc(read+"/summary", h.methodNotAllowed("POST"))
 	mux.HandleFunc("POST "+read+"/export", h.handleExport)
 	mux.HandleFunc(read+"/export", h.methodNotAllowed("POST"))
 
@@ -35,13 +37,19 @@ func (h *handlers) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/openapi.yaml", api.ServeOpenAPI)
 
 	if h.Dashboard != nil { // the web page: its own package, mounted with the API's helpers
-		ui := h.Dashboard.Bind(dashboardHost{h}, h.Sessions, h.Changes)
+		var sum dashboard.Summarizer
+		if h.Summary != nil { // not a non-nil interface holding nil
+			sum = h.Summary
+		}
+		ui := h.Dashboard.Bind(dashboardHost{h}, h.Sessions, h.Changes, sum)
 		mux.HandleFunc("GET /{$}", ui.Index)
 		mux.HandleFunc("GET /ui/assets/{name}", ui.Asset)
 		mux.HandleFunc("GET /ui/api/session", ui.Me)
 		mux.HandleFunc("POST /ui/api/session", ui.SignIn)
 		mux.HandleFunc("DELETE /ui/api/session", ui.SignOut)
-		mux.HandleFunc("GET /ui/api/bots/{botId}/sessions", ui.Sessions) // rate-limited like the read API
+		mux.HandleFunc("GET /ui/api/bots/{botId}/sessions", ui.Sessions) // the page's own rate budget
+		mux.HandleFunc("POST /ui/api/bots/{botId}/summary", ui.Summary)  // the same budget
+		mux.HandleFunc("/ui/api/bots/{botId}/summary", h.methodNotAllowed("POST"))
 		mux.HandleFunc("GET /ui/api/bots/{botId}/stream", ui.Stream)
 	}
 
@@ -57,8 +65,8 @@ func (h *handlers) methodNotAllowed(allow string) http.HandlerFunc {
 	}
 }
 
-// dashboardHost lends the dashboard the API's error writer, request log, rate limit and
-// stream (dashboard.Host).
+// dashboardHost lends the dashboard the API's error writer, request log and stream
+// (dashboard.Host). Not the read API's rate limit: the page has a budget of its own.
 type dashboardHost struct{ h *handlers }
 
 func (d dashboardHost) WriteJSON(w http.ResponseWriter, status int, v any) { writeJSON(w, status, v) }
@@ -73,10 +81,6 @@ func (d dashboardHost) WriteInternal(w http.ResponseWriter, r *http.Request, err
 
 func (d dashboardHost) NoteCaller(r *http.Request, account, clientID string) {
 	d.h.noteCaller(r, account, clientID)
-}
-
-func (d dashboardHost) AllowRate(w http.ResponseWriter, r *http.Request, account string) bool {
-	return d.h.allowRate(w, r, account)
 }
 
 func (d dashboardHost) ServeStream(w http.ResponseWriter, r *http.Request, app auth.App, bot string) {

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/intentrt/intentrt/internal/analytics"
 	"github.com/intentrt/intentrt/internal/auth"
 	"github.com/intentrt/intentrt/internal/dashboard"
 	"github.com/intentrt/intentrt/internal/live"
@@ -21,6 +22,11 @@ import (
 // SessionReader answers the read API.
 type SessionReader interface {
 	Latest(ctx context.Context, q session.Query) ([]session.State, error)
+}
+
+// Summarizer answers the summary API (summary.Service); the dashboard calls the same one.
+type Summarizer interface {
+	Summarize(ctx context.Context, account, bot string, body analytics.Body, now time.Time) (analytics.Summary, error)
 }
 
 // Submitter durably stores an ingest batch.
@@ -69,6 +75,7 @@ type Limits struct {
 // Deps is everything the HTTP layer needs; the CLI builds it.
 type Deps struct {
 	Sessions SessionReader
+	Summary  Summarizer // nil: the summary route answers 500
 	Ingest   Submitter
 	Tokens   TokenVerifier
 	// Apps, when set, is asked now and then whether an open stream's app may still read, so

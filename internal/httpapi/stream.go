@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/intentrt/intentrt/internal/analytics"
 	"github.com/intentrt/intentrt/internal/auth"
 	"github.com/intentrt/intentrt/internal/live"
 	"github.com/intentrt/intentrt/internal/session"
@@ -219,6 +220,10 @@ func (h *handlers) pump(ctx context.Context, sw *sseWriter, sub *live.Subscripti
 				last = sent
 				idle.Reset(opts.IdleTimeout)
 			}
+		case at := <-sub.Notices():
+			if sw.notice(at) != nil || sw.flush() != nil {
+				return
+			}
 		case <-heartbeat.C:
 			if sw.raw(": ping\n\n") != nil || sw.flush() != nil {
 				return
@@ -362,6 +367,16 @@ func (s *sseWriter) event(ch session.Change, kind session.ChangeKind) error {
 	s.buf = append(s.buf, "\ndata: "...)
 	s.buf = ch.State.AppendViewJSON(s.buf)
 	s.buf = append(s.buf, "\n\n"...)
+	return s.write(s.buf)
+}
+
+// notice writes a summary.changed event (docs/api.md §6): the bot's summary figures changed,
+// as of at. It has no id: it is not a change of the feed, and a client resuming by cursor
+// refreshes its figures anyway.
+func (s *sseWriter) notice(at time.Time) error {
+	s.buf = append(s.buf[:0], "event: summary.changed\ndata: {\"asOf\":\""...)
+	s.buf = analytics.AppendTime(s.buf, at, time.UTC)
+	s.buf = append(s.buf, "\"}\n\n"...)
 	return s.write(s.buf)
 }
 

@@ -123,13 +123,15 @@ func completed(id string, intents ...string) string {
 type sseEvent struct {
 	ID, Event, Comment string
 	Data               session.View
+	Raw                string // the data line as sent
 }
 
 // sseClient reads a stream in the background.
 type sseClient struct {
-	Resp   *http.Response
-	Events chan sseEvent
-	Done   chan error // receives why the stream ended
+	Resp    *http.Response
+	Events  chan sseEvent
+	Notices chan sseEvent // summary.changed events, kept apart from the sessions
+	Done    chan error    // receives why the stream ended
 }
 
 func (e *streamEnv) open(t *testing.T, token, account, bot, lastID string) *sseClient {
@@ -159,7 +161,7 @@ func (e *streamEnv) dial(t *testing.T, token, account, bot, lastID string) (*sse
 		resp.Body.Close()
 		return nil, resp, string(b)
 	}
-	c := &sseClient{Resp: resp, Events: make(chan sseEvent, 10_000), Done: make(chan error, 1)}
+	c := &sseClient{Resp: resp, Events: make(chan sseEvent, 10_000), Notices: make(chan sseEvent, 10_000), Done: make(chan error, 1)}
 	t.Cleanup(func() { resp.Body.Close() })
 	go c.read()
 	return c, resp, ""
@@ -172,6 +174,9 @@ func (c *sseClient) read() {
 	for sc.Scan() {
 		line := sc.Text()
 		switch {
+		case line == "" && ev.Event == "summary.changed":
+			c.Notices <- ev
+			ev = sseEvent{}
 		case line == "":
 			if ev.Event != "" {
 				c.Events <- ev
@@ -184,6 +189,7 @@ func (c *sseClient) read() {
 		case strings.HasPrefix(line, "event: "):
 			ev.Event = line[7:]
 		case strings.HasPrefix(line, "data: "):
+			ev.Raw = line[6:]
 			if err := json.Unmarshal([]byte(line[6:]), &ev.Data); err != nil {
 				c.Done <- fmt.Errorf("bad data line %q: %w", line, err)
 				return

@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -139,10 +140,12 @@ func TestStreamSlowConsumer(t *testing.T) {
 		}
 	}()
 
-	// Read everything, resuming whenever the server cuts the stream for being slow.
+	// Read everything, resuming whenever the server cuts the stream for being slow. The stream
+	// began at cursor 0 (nothing was stored), so a stream cut before its first session resumes
+	// from there: without an id it would start at the head and skip what it missed.
 	var (
 		got     []string
-		lastID  string
+		lastID  = "0"
 		resumes int
 	)
 	deadline := time.After(30 * time.Second)
@@ -152,7 +155,7 @@ func TestStreamSlowConsumer(t *testing.T) {
 			if ev.Comment != "" {
 				continue
 			}
-			if lastID != "" && mustInt(t, ev.ID) <= mustInt(t, lastID) {
+			if mustInt(t, ev.ID) <= mustInt(t, lastID) {
 				t.Fatalf("event %s after %s", ev.ID, lastID)
 			}
 			lastID = ev.ID
@@ -285,5 +288,39 @@ func TestStreamRefusals(t *testing.T) {
 			t.Fatalf("slot not freed: %d", resp.StatusCode)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestStreamSummaryChanged: an ingest that changes a bot's figures is followed by one
+// summary.changed event on the bot's stream, carrying the time in the API's format; another
+// bot's stream hears nothing of it.
+func TestStreamSummaryChanged(t *testing.T) {
+	e := newStreamEnv(t, httpapi.StreamOptions{})
+	tok := e.app(t, acct, auth.ScopeAnalytics, auth.ScopeIngest)
+	c := e.open(t, tok, acct, bot, "")
+	other := e.open(t, tok, acct, "st-other", "")
+	before := time.Now().Truncate(time.Millisecond)
+	e.post(t, tok, acct, bot, "["+completed("s1")+"]")
+	var n sseEvent
+	select {
+	case n = <-c.Notices:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no summary.changed within 10s")
+	}
+	var body struct{ AsOf string }
+	if err := json.Unmarshal([]byte(n.Raw), &body); err != nil || n.ID != "" {
+		t.Fatalf("notice %+v: %v", n, err)
+	}
+	at, err := time.Parse("2006-01-02T15:04:05.000-07:00", body.AsOf)
+	if err != nil || !strings.HasSuffix(body.AsOf, "+00:00") || at.Before(before) {
+		t.Fatalf("asOf %q (%v), want a UTC time after %v", body.AsOf, err, before)
+	}
+	if ev := c.next(t); ev.Data.SessionID != "s1" {
+		t.Fatalf("session event %+v", ev)
+	}
+	select {
+	case n := <-other.Notices:
+		t.Fatalf("another bot's stream got %+v", n)
+	case <-time.After(200 * time.Millisecond):
 	}
 }

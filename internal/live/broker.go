@@ -5,6 +5,7 @@ package live
 
 import (
 	"sync"
+	"time"
 
 	"github.com/intentrt/intentrt/internal/session"
 )
@@ -12,15 +13,24 @@ import (
 type botKey struct{ account, bot string }
 
 // Broker routes changes to the subscribers of their bot.
+// It also coalesces the changes of each bot into summary notices (see coalescer): every change
+// it publishes is a completed or updated session, which is what moves a bot's summary figures.
 type Broker struct {
-	mu   sync.RWMutex
-	subs map[botKey]map[*Subscription]struct{}
-	n    int
+	mu      sync.RWMutex
+	subs    map[botKey]map[*Subscription]struct{}
+	n       int
+	notices coalescer
 }
 
 // NewBroker returns an empty broker.
 func NewBroker() *Broker {
-	return &Broker{subs: map[botKey]map[*Subscription]struct{}{}}
+	return NewBrokerNoticing(NoticeInterval)
+}
+
+// NewBrokerNoticing returns an empty broker whose summary notices come at most once per
+// interval (tests shorten it).
+func NewBrokerNoticing(interval time.Duration) *Broker {
+	return &Broker{subs: map[botKey]map[*Subscription]struct{}{}, notices: coalescer{interval: interval}}
 }
 
 // Subscription receives the changes of one bot. Its pending changes are a queue of pointers
@@ -35,6 +45,7 @@ type Subscription struct {
 	head    int
 	max     int // pending changes before the subscriber counts as too slow
 	ready   chan struct{}
+	notices chan time.Time
 	dropped chan struct{}
 	once    sync.Once
 }
@@ -79,6 +90,10 @@ func (s *Subscription) push(c *session.Change) bool {
 	return true
 }
 
+// Notices delivers summary notices of the bot: the time each was sent, at most one per the
+// broker's interval, the newest replacing one not yet read.
+func (s *Subscription) Notices() <-chan time.Time { return s.notices }
+
 // Dropped is closed when the subscriber fell too far behind and was cut off.
 func (s *Subscription) Dropped() <-chan struct{} { return s.dropped }
 
@@ -93,7 +108,8 @@ func (s *Subscription) Close() {
 // Subscribe registers a subscriber for one bot with room for buffer pending changes.
 func (b *Broker) Subscribe(account, bot string, buffer int) *Subscription {
 	s := &Subscription{b: b, key: botKey{account, bot}, max: max(buffer, 1),
-		ready: make(chan struct{}, 1), dropped: make(chan struct{})}
+		ready: make(chan struct{}, 1), notices: make(chan time.Time, 1), dropped: make(chan struct{})}
+	b.notices.add(s.key, s.notices)
 	b.mu.Lock()
 	m := b.subs[s.key]
 	if m == nil {
@@ -115,6 +131,7 @@ func (b *Broker) Subscribers() int {
 
 func (b *Broker) remove(s *Subscription, dropped bool) {
 	s.once.Do(func() {
+		b.notices.remove(s.key, s.notices)
 		b.mu.Lock()
 		if m := b.subs[s.key]; m != nil {
 			delete(m, s)
@@ -133,9 +150,15 @@ func (b *Broker) remove(s *Subscription, dropped bool) {
 // Publish delivers changes to the subscribers of their bots without ever blocking.
 func (b *Broker) Publish(changes []session.Change) {
 	var slow map[*Subscription]bool
+	var touched botKey
 	b.mu.RLock()
 	for i := range changes {
-		subs := b.subs[botKey{changes[i].State.Account, changes[i].State.Bot}]
+		k := botKey{changes[i].State.Account, changes[i].State.Bot}
+		if k != touched {
+			b.notices.touch(k) // a batch is mostly one bot's: touch it once
+			touched = k
+		}
+		subs := b.subs[k]
 		if len(subs) == 0 {
 			continue
 		}

@@ -34,6 +34,18 @@ type Metrics struct {
 	// VisibleLag is, per ingested batch, the time from its arrival at the committer to its
 	// commit being readable through the read API and handed to the stream.
 	VisibleLag prometheus.Histogram
+	// WebhookDeliveries counts delivery attempts by webhook and outcome (delivered, failed,
+	// dead_lettered); WebhookPending and WebhookOldestPending are each webhook's undelivered
+	// changes and the age of the oldest, on the node delivering it; WebhookLatency is the time
+	// from a change being read from the feed to its receiver answering 2xx.
+	WebhookDeliveries    *prometheus.CounterVec
+	WebhookPending       *prometheus.GaugeVec
+	WebhookOldestPending *prometheus.GaugeVec
+	WebhookLatency       prometheus.Histogram
+	// AlertEvaluations counts rule evaluations by outcome (ok, firing, error); AlertEvents the
+	// transitions announced, by state (firing, resolved).
+	AlertEvaluations *prometheus.CounterVec
+	AlertEvents      *prometheus.CounterVec
 
 	streamSubscribers gaugeHook
 	openConns         gaugeHook
@@ -129,6 +141,26 @@ func New() *Metrics {
 	natsPending := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "intentrt_nats_consumer_pending_messages", Help: "Messages of the NATS JetStream consumer not yet delivered to this server (0 without --nats).",
 	}, m.natsPending.value)
+	m.WebhookDeliveries = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "intentrt_webhook_deliveries_total", Help: "Webhook delivery attempts by webhook and outcome (delivered, failed, dead_lettered).",
+	}, []string{"webhook", "outcome"})
+	m.WebhookPending = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "intentrt_webhook_pending", Help: "Changes not yet delivered to a webhook (reported by the node delivering it).",
+	}, []string{"webhook"})
+	m.WebhookOldestPending = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "intentrt_webhook_oldest_pending_seconds", Help: "How long the oldest undelivered change of a webhook has waited since it was read from the feed.",
+	}, []string{"webhook"})
+	m.WebhookLatency = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "intentrt_webhook_delivery_latency_seconds", Help: "Time from a change being read from the feed to its webhook's receiver answering 2xx.",
+		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 10, 60},
+	})
+	m.AlertEvaluations = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "intentrt_alert_evaluations_total", Help: "Alert rule evaluations by outcome (ok, firing, error).",
+	}, []string{"outcome"})
+	m.AlertEvents = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "intentrt_alert_events_total", Help: "Alert transitions announced, by state (firing, resolved).",
+	}, []string{"state"})
+	reg.MustRegister(m.WebhookDeliveries, m.WebhookPending, m.WebhookOldestPending, m.WebhookLatency, m.AlertEvaluations, m.AlertEvents)
 	openConns := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "intentrt_connections_open", Help: "Client connections held now (at most --max-conns).",
 	}, m.openConns.value)

@@ -10,9 +10,12 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/intentrt/intentrt/internal/alert"
+	"github.com/intentrt/intentrt/internal/analytics"
 	"github.com/intentrt/intentrt/internal/auth"
 	"github.com/intentrt/intentrt/internal/privacy"
 	"github.com/intentrt/intentrt/internal/session"
+	"github.com/intentrt/intentrt/internal/webhook"
 )
 
 // The errors of the storage boundary. Backends translate driver errors into these so that no
@@ -30,8 +33,11 @@ var (
 // Store is the whole of what intentrt asks of a storage backend.
 type Store interface {
 	Sessions
+	Summaries
 	Apps
 	Accounts
+	Webhooks
+	Alerts
 	// Ping checks that the storage answers.
 	Ping(ctx context.Context) error
 	Close() error
@@ -77,6 +83,18 @@ type Accounts interface {
 	PseudonymKey(ctx context.Context) ([]byte, error)
 }
 
+// Summaries reads the per-minute aggregates (docs/analytics.md) that Apply keeps current in the
+// transaction that commits the sessions, and counts the sessions in progress: what a summary
+// (docs/api.md §6) is built from.
+type Summaries interface {
+	// AggregateRows returns the aggregate rows of a bot that req wants (at least those with
+	// req.Wants; a backend may return more), ordered by minute.
+	AggregateRows(ctx context.Context, account, bot string, req *analytics.Request) ([]analytics.Row, error)
+	// InProgress counts the sessions of a bot whose start is known and end is not, that started
+	// at or after since, on one of channels (lowercase; empty means every channel).
+	InProgress(ctx context.Context, account, bot string, channels []string, since time.Time) (int64, error)
+}
+
 // Apps stores API clients and the JWT ids they have used.
 type Apps interface {
 	CreateApp(ctx context.Context, app auth.App) error
@@ -91,6 +109,34 @@ type Apps interface {
 	UseJTI(ctx context.Context, clientID, jti string, expires time.Time) error
 	// PurgeJTIs forgets the token ids that expired before t.
 	PurgeJTIs(ctx context.Context, before time.Time) error
+}
+
+// Webhooks stores webhook registrations and their delivery progress (what the dispatcher reads
+// and saves, webhook.Store) and answers the CLI's commands on them.
+type Webhooks interface {
+	webhook.Store
+	// CreateWebhook stores a new webhook; ErrConflict if the id is taken.
+	CreateWebhook(ctx context.Context, w webhook.Webhook) error
+	// RevokeWebhook stops deliveries to the webhook; ErrNotFound when there is none.
+	RevokeWebhook(ctx context.Context, id string, at time.Time) error
+	// ReplayWebhook moves the webhook's cursor to from, so that every change above it is
+	// delivered again, and starts a new epoch (workers holding the old one stop); ErrNotFound
+	// when there is no such webhook, ErrConflict when it is revoked.
+	ReplayWebhook(ctx context.Context, id string, from int64) error
+	// DeadLetters returns the ranges given up on for the webhook, oldest first.
+	DeadLetters(ctx context.Context, id string) ([]webhook.DeadLetter, error)
+}
+
+// Alerts stores threshold rules, their evaluation state and the alert feed that webhooks
+// deliver (what the evaluator needs is alert.Store).
+type Alerts interface {
+	alert.Store
+	// CreateAlertRule stores a new rule; ErrConflict if the id is taken.
+	CreateAlertRule(ctx context.Context, r alert.Rule) error
+	// DeleteAlertRule deletes a rule; ErrNotFound when there is none.
+	DeleteAlertRule(ctx context.Context, id string) error
+	// AlertHead returns the newest position of the alert feed (0 when empty).
+	AlertHead(ctx context.Context) (int64, error)
 }
 
 // Migrator is implemented by stores whose schema is versioned.
@@ -113,6 +159,10 @@ type ChangeNotifier interface {
 	// Listen calls onChange after commits of any node until ctx ends, reconnecting as needed.
 	Listen(ctx context.Context, onChange func(), log *slog.Logger)
 }
+
+// Leaser is a store shared by several nodes that grants expiring named leases (PostgreSQL), so
+// that one node at a time delivers a webhook or evaluates alerts.
+type Leaser = webhook.Leaser
 
 // NodeRegistry is a store that knows how many nodes share it (PostgreSQL's nodes table), so
 // that they can divide a per-account budget.

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/intentrt/intentrt/internal/session"
 	"github.com/intentrt/intentrt/internal/store"
 	"github.com/intentrt/intentrt/internal/store/postgres"
@@ -74,4 +76,37 @@ func TestClosedIsUnavailable(t *testing.T) {
 			t.Errorf("%s on a closed store: %v, want ErrUnavailable", name, err)
 		}
 	}
+}
+
+// TestAggregatesBuiltOnUpgrade: sessions stored before the aggregates existed are counted by
+// the migration that creates them.
+func TestAggregatesBuiltOnUpgrade(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.DSN(t)
+	s, err := postgres.Open(ctx, dsn, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	storetest.SummaryAfterUpgrade(t, s, func(t *testing.T) {
+		// Back to version 2, as a database of a release before the aggregates: what every
+		// later migration made is dropped with its record (a new one that creates tables adds
+		// them here).
+		conn, err := pgx.Connect(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(ctx)
+		// Back to version 2: what the aggregates migration and every later one made is dropped
+		// with their records (a migration that creates tables adds them here).
+		for _, q := range []string{`DROP TABLE aggregates`, `DROP INDEX sessions_in_progress`, `DROP TABLE accounts, pseudonym_key`,
+			`DROP TABLE webhooks, webhook_dead_letters, leases, alert_rules, alert_events`, `DELETE FROM schema_migrations WHERE version >= 3`} {
+			if _, err := conn.Exec(ctx, q); err != nil {
+				t.Fatal(q, err)
+			}
+		}
+	})
 }

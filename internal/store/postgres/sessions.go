@@ -28,7 +28,15 @@ const (
 	// qSeen records a batch's event keys in one round trip and returns those that were new.
 	qSeen = `INSERT INTO events_seen (account, bot, key) SELECT $1, $2, k FROM unnest($3::text[]) AS k
 		ON CONFLICT DO NOTHING RETURNING key`
-	qLoad       = `SELECT ` + sqlrow.SessionColumns + ` FROM sessions WHERE account = $1 AND bot = $2 AND session_id = ANY($3::text[])`
+	// qLoad probes the primary key once per id; the LIMIT (the key is unique) keeps the planner
+	// from flattening the probe into a join. (With "session_id = ANY($3)" the generic plan
+	// PostgreSQL settles on for a prepared statement used the key's (account, bot) prefix only
+	// and filtered every session of the bot against the array: a commit got slower with every
+	// session the bot had stored — 24 s for 10 000 ids against 300 000 stored.)
+	qLoad = `SELECT s.account, s.bot, s.session_id, s.channel, s.ani, s.dni, s.user_id, s.start_ns, s.end_ns, s.status,
+			s.deflected_to, s.time_handled, s.intents, s.seq, s.completed_seq
+		FROM unnest($3::text[]) AS k(id) CROSS JOIN LATERAL (SELECT * FROM sessions t
+			WHERE t.account = $1 AND t.bot = $2 AND t.session_id = k.id LIMIT 1) s`
 	qUpsertMany = `INSERT INTO sessions (` + sqlrow.SessionColumns + `)
 		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
 			$8::bigint[], $9::bigint[], $10::text[], $11::text[], $12::bigint[], $13::text[], $14::bigint[], $15::bigint[])
@@ -64,6 +72,7 @@ func (s *Store) Apply(ctx context.Context, batches []session.Batch) ([]session.R
 		states  = map[session.Key]*session.State{}
 		dirty   []*session.State // sessions to write, each once, in first-touched order
 		touched = map[session.Key]bool{}
+		deltas  sqlrow.Deltas
 	)
 	for bi, b := range batches {
 		fresh, err := recordEvents(ctx, tx, b, &results[bi])
@@ -77,9 +86,11 @@ func (s *Store) Apply(ctx context.Context, batches []session.Batch) ([]session.R
 		for _, sid := range order {
 			k := session.Key{Account: b.Account, Bot: b.Bot, SessionID: sid}
 			st := states[k]
+			before := deltas.Before(st)
 			if ch, ok := st.Fold(groups[sid], next); ok {
 				changes = append(changes, ch)
 			}
+			deltas.Add(before, st)
 			if !touched[k] {
 				touched[k] = true
 				dirty = append(dirty, st)
@@ -89,6 +100,9 @@ func (s *Store) Apply(ctx context.Context, batches []session.Batch) ([]session.R
 	pipe := &pgx.Batch{}
 	if len(dirty) > 0 {
 		pipe.Queue(qUpsertMany, sessionColumns(dirty)...)
+	}
+	if err := queueAggregates(ctx, tx, &deltas, pipe); err != nil {
+		return nil, nil, err
 	}
 	if head != start {
 		pipe.Queue(qSetHead, head)

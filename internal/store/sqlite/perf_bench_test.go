@@ -10,6 +10,7 @@ import (
 
 	"github.com/intentrt/intentrt/internal/session"
 	"github.com/intentrt/intentrt/internal/store/sqlite"
+	"github.com/intentrt/intentrt/internal/store/storetest"
 )
 
 // perfStore opens a migrated store holding n completed sessions of bot "st-bot" (and as many of
@@ -115,4 +116,32 @@ func BenchmarkPerfApplyOne(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkSummaryDay is a 24 h, 1 h-bucket summary of a bot whose last 24 h hold 1 000
+// sessions, with 1 000 stored sessions in all and with 1 000 000 (the rest older than the
+// previous window), and of a bot with 1 000 000 sessions within the day. The first two show
+// that what is stored outside the window costs nothing; the third, what a very busy day costs.
+func BenchmarkSummaryDay(b *testing.B) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	day := now.Add(-24 * time.Hour)
+	s, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "summary.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	if err := s.Migrate(ctx); err != nil {
+		b.Fatal(err)
+	}
+	storetest.Load(b, s, "acct", "small", "d-", 1000, day, now)
+	storetest.Load(b, s, "acct", "big", "d-", 1000, day, now)
+	storetest.Load(b, s, "acct", "big", "old-", 999_000, now.Add(-365*24*time.Hour), now.Add(-49*time.Hour))
+	b.Run("stored=1k", func(b *testing.B) { storetest.BenchSummary(b, s, "acct", "small", now) })
+	b.Run("stored=1M", func(b *testing.B) { storetest.BenchSummary(b, s, "acct", "big", now) })
+	if testing.Short() {
+		return
+	}
+	storetest.Load(b, s, "acct", "busy", "d-", 1_000_000, day, now)
+	b.Run("day=1M", func(b *testing.B) { storetest.BenchSummary(b, s, "acct", "busy", now) })
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/intentrt/intentrt/internal/analytics"
 	"github.com/intentrt/intentrt/internal/session"
 	"github.com/intentrt/intentrt/internal/store/sqlrow"
 )
@@ -35,6 +36,12 @@ func (s *Store) Apply(ctx context.Context, batches []session.Batch) ([]session.R
 	if err != nil {
 		return nil, nil, fmt.Errorf("prepare: %w", mapErr(err))
 	}
+	// Prepared before the transaction takes the one write connection: preparing on the pool
+	// inside it would wait for that connection forever.
+	aggPrepared, err := s.prepare(ctx, aggQueries...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("prepare: %w", mapErr(err))
+	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, nil, mapErr(err)
@@ -52,6 +59,7 @@ func (s *Store) Apply(ctx context.Context, batches []session.Batch) ([]session.R
 
 	results := make([]session.Result, len(batches))
 	var changes []session.Change
+	var deltas sqlrow.Deltas
 	for bi, b := range batches {
 		fresh := make([]session.Event, 0, len(b.Events))
 		for _, e := range b.Events {
@@ -74,13 +82,25 @@ func (s *Store) Apply(ctx context.Context, batches []session.Batch) ([]session.R
 			} else if err != nil {
 				return nil, nil, fmt.Errorf("load session: %w", mapErr(err))
 			}
+			before := deltas.Before(&st)
 			if ch, ok := st.Fold(groups[sid], next); ok {
 				changes = append(changes, ch)
 			}
+			deltas.Add(before, &st)
 			if _, err := stmts[qUpsert].ExecContext(ctx, sqlrow.StateArgs(&st)...); err != nil {
 				return nil, nil, fmt.Errorf("store session: %w", mapErr(err))
 			}
 		}
+	}
+	exec := func(ctx context.Context, q string, args ...any) error {
+		_, err := tx.StmtContext(ctx, aggPrepared[aggIndex[q]]).ExecContext(ctx, args...)
+		return mapErr(err)
+	}
+	err = deltas.Each(func(account, bot string, delta []analytics.Row) error {
+		return applyAggregates(ctx, exec, account, bot, delta)
+	})
+	if err != nil {
+		return nil, nil, err
 	}
 	// Checked last, right before the commit: nothing is acknowledged into orphaned files.
 	if err := s.files.check(); err != nil {

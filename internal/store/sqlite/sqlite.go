@@ -215,6 +215,11 @@ func (s *Store) apply(ctx context.Context, m sqlrow.Migration) error {
 	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 		return fmt.Errorf("migration %s: %w", m.Name, mapErr(err))
 	}
+	if m.Name == aggregatesMigration {
+		if err := rebuildAggregates(ctx, tx); err != nil {
+			return fmt.Errorf("migration %s: %w", m.Name, err)
+		}
+	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name) VALUES (?, ?)`, m.Version, m.Name); err != nil {
 		return fmt.Errorf("record migration %s: %w", m.Name, mapErr(err))
 	}

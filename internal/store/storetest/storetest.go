@@ -35,12 +35,17 @@ func Run(t *testing.T, open Open) {
 		{"LatestFilters", testLatestFilters},
 		{"ChangesSince", testChangesSince},
 		{"RoundTrip", testRoundTrip},
+		{"SummaryMatchesBruteForce", testSummaryMatchesBruteForce},
 		{"Apps", testApps},
 		{"RevokeApp", testRevokeApp},
 		{"JTI", testJTI},
 		{"Accounts", testAccounts},
 		{"PseudonymKey", testPseudonymKey},
 		{"Export", testExport},
+		{"Webhooks", testWebhooks},
+		{"WebhookChanges", testWebhookChanges},
+		{"Leases", testLeases},
+		{"Alerts", testAlerts},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,66 @@
+package httpapi
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/intentrt/intentrt/internal/analytics"
+	"github.com/intentrt/intentrt/internal/auth"
+	"github.com/intentrt/intentrt/internal/summary"
+)
+
+// maxSummaryBody bounds the summary's request body: its fields are a few short strings and a
+// channel list, so this leaves room for hundreds of channels.
+const maxSummaryBody = 64 << 10
+
+// handleSummary answers POST …/intentrealtimedata/summary (docs/api.md §6): authorised and
+// rate-limited like the read API, computed by the summary service.
+func (h *handlers) handleSummary(w http.ResponseWriter, r *http.Request) {
+	c, ok := h.authorize(w, r, auth.ScopeAnalytics)
+	if !ok || !h.allowRate(w, r, c.Account) {
+		return
+	}
+	if h.Summary == nil {
+		h.writeInternal(w, r, fmt.Errorf("summary: no summary service configured"))
+		return
+	}
+	raw, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxSummaryBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			h.writeError(w, r, http.StatusRequestEntityTooLarge, fmt.Sprintf("body too large: at most %d bytes", maxSummaryBody))
+			return
+		}
+		h.writeError(w, r, http.StatusBadRequest, "could not read body")
+		return
+	}
+	body, err := summary.DecodeBody(raw)
+	if err != nil {
+		h.writeError(w, r, http.StatusBadRequest, summaryErrorMsg(err))
+		return
+	}
+	sum, err := h.Summary.Summarize(r.Context(), c.Account, c.Bot, body, time.Now())
+	var fe *analytics.FieldError
+	switch {
+	case errors.As(err, &fe):
+		h.writeError(w, r, http.StatusBadRequest, summaryErrorMsg(err))
+		return
+	case err != nil:
+		h.writeInternal(w, r, err)
+		return
+	}
+	out := sum.AppendJSON(make([]byte, 0, 4096))
+	writeAnswer(w, append(out, '\n'))
+}
+
+// summaryErrorMsg names the field of a field error the way the read API does: body field "x": …
+func summaryErrorMsg(err error) string {
+	var fe *analytics.FieldError
+	if errors.As(err, &fe) {
+		return fmt.Sprintf("body field %q: %s", fe.Field, fe.Msg)
+	}
+	return err.Error()
+}
