@@ -39,9 +39,11 @@ func measureReads(ctx context.Context, r *Report, cfg Config, servers []*child, 
 		staticTarget(http.MethodPost, srv.URL+readPath, h, nil),
 		staticTarget(http.MethodPost, srvStore.URL+readPath, h, nil),
 		staticTarget(http.MethodPost, srvSmall.URL+readPath, hSmall, nil),
+		// The summary (contract §3) of the same bot, default window, on the same server.
+		staticTarget(http.MethodPost, srv.URL+readPath+"/summary", h, nil),
 	}
 	reads := make([]series, len(targets))
-	for i, c := range []*child{ceil, srv, srvStore, srvSmall} {
+	for i, c := range []*child{ceil, srv, srvStore, srvSmall, srv} {
 		reads[i].pid = c.cmd.Process.Pid
 	}
 	for _, tr := range targets {
@@ -53,6 +55,7 @@ func measureReads(ctx context.Context, r *Report, cfg Config, servers []*child, 
 		}
 	}
 	r.Ceiling, r.Read, r.ReadStore, r.ReadSmall = reads[0].load(), reads[1].load(), reads[2].load(), reads[3].load()
+	r.Summary = reads[4].load()
 	for _, c := range []*child{ceil, srvStore, srvSmall} {
 		if err := c.Stop(); err != nil {
 			logf("stop: %v", err)

@@ -31,6 +31,7 @@ type Report struct {
 	Read         Load       `json:"read"`
 	ReadStore    Load       `json:"readStorage"` // --read-cache=false: every read queries storage
 	ReadSmall    Load       `json:"readStorageSmall"`
+	Summary      Load       `json:"summary"`
 	Batched      Ingest     `json:"batched"`
 	Small        Ingest     `json:"small"`
 	Freshness    Freshness  `json:"freshness"`
@@ -93,7 +94,7 @@ func (r *Report) evaluate() {
 	if r.CrossNode != nil {
 		r.Checks = append(r.Checks, Check{"other node's cached read stale for, p99 ms", r.CrossNode.ReadP99Ms, "≤ 100", r.CrossNode.ReadP99Ms <= 100})
 	}
-	for _, l := range []Load{r.Ceiling, r.Read, r.ReadStore, r.ReadSmall, r.Batched.HTTP, r.Small.HTTP} {
+	for _, l := range []Load{r.Ceiling, r.Read, r.ReadStore, r.ReadSmall, r.Summary, r.Batched.HTTP, r.Small.HTTP} {
 		if l.Success < 1 {
 			r.Checks = append(r.Checks, Check{"every request answered 2xx", l.Success, "= 1", false})
 			break
@@ -159,6 +160,9 @@ func (r *Report) Print(w io.Writer) {
 	fmt.Fprintf(tw, "%s\t%s\t%s\t%.2f\t%s\t%s\n", "read API, cache off",
 		fmt.Sprintf("%.0f req/s (%s)", r.ReadStore.Throughput, lat(r.ReadStore)), "the same ceiling",
 		ratio(r.ReadStore.Throughput, r.Ceiling.Throughput), "", "")
+	fmt.Fprintf(tw, "%s\t%s\t%s\t%.2f\t%s\t%s\n", "summary API, default window",
+		fmt.Sprintf("%.0f req/s (%s)", r.Summary.Throughput, lat(r.Summary)), "the same ceiling",
+		ratio(r.Summary.Throughput, r.Ceiling.Throughput), "", "")
 	row(fmt.Sprintf("ingest, %d×%d-event requests", r.BatchConns, r.Batch),
 		fmt.Sprintf("%.0f events/s (%s)", r.Batched.EventsPerSec, lat(r.Batched.HTTP)),
 		fmt.Sprintf("%.0f events/s (%s)", r.Batched.BaselinePerSec, r.Batched.Baseline), 1)
@@ -187,7 +191,7 @@ func (r *Report) Print(w io.Writer) {
 	loads := []struct {
 		name string
 		l    Load
-	}{{"read ceiling", r.Ceiling}, {"read API", r.Read}, {"read API, cache off", r.ReadStore}, {"read API, cache off, small", r.ReadSmall},
+	}{{"read ceiling", r.Ceiling}, {"read API", r.Read}, {"read API, cache off", r.ReadStore}, {"read API, cache off, small", r.ReadSmall}, {"summary API", r.Summary},
 		{"ingest, batched", r.Batched.HTTP}, {"ingest, 1 event", r.Small.HTTP}}
 	if fo := r.Fanout; fo.Subscribers > 0 {
 		fmt.Fprintf(w, "\nstream fan-out: %d subscribers over %d bots, %d sessions (one every %s): %d deliveries, p50 %.1f ms, p99 %.1f ms; "+
