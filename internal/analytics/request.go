@@ -58,61 +58,17 @@ type Request struct {
 // Resolve validates the body and resolves its window against now.
 func (b *Body) Resolve(now time.Time) (*Request, error) {
 	r := &Request{Bucket: DefaultBucket, Zone: DefaultZone, Top: DefaultTop}
-	to := now
-	if b.To != nil {
-		t, err := parseTime(*b.To)
-		if err != nil {
-			return nil, &FieldError{"to", err.Error()}
-		}
-		to = t
+	from, to, err := b.span(now)
+	if err != nil {
+		return nil, err
 	}
-	from := to.Add(-DefaultSpan)
-	if b.From != nil {
-		t, err := parseTime(*b.From)
-		if err != nil {
-			return nil, &FieldError{"from", err.Error()}
-		}
-		from = t
+	if err := b.resolveBuckets(r); err != nil {
+		return nil, err
 	}
-	if !from.Before(to) {
-		return nil, &FieldError{"from", "must be before to"}
+	if err := b.resolveFilters(r); err != nil {
+		return nil, err
 	}
-	if b.Bucket != nil {
-		r.Bucket = Bucket(*b.Bucket)
-		if !r.Bucket.valid() {
-			return nil, &FieldError{"bucket", fmt.Sprintf("unknown bucket %q; accepted: 1m, 5m, 15m, 1h, 1d", *b.Bucket)}
-		}
-	}
-	if b.Timezone != nil {
-		r.Zone = *b.Timezone
-	}
-	// LoadLocation also accepts "" and "Local", which name the server's zone, not an IANA zone.
-	loc, err := time.LoadLocation(r.Zone)
-	if err != nil || r.Zone == "" || r.Zone == "Local" {
-		return nil, &FieldError{"timezone", fmt.Sprintf("unknown time zone %q; expected an IANA name like Europe/Berlin", r.Zone)}
-	}
-	r.Location = loc
-	for _, c := range b.Channels {
-		if !session.ValidID(c) {
-			return nil, &FieldError{"channels", "each must be a channel id of 1-128 printable characters"}
-		}
-		r.Channels = append(r.Channels, strings.ToLower(c))
-	}
-	slices.Sort(r.Channels)
-	r.Channels = slices.Compact(r.Channels)
-	if b.Intent != nil {
-		if strings.TrimSpace(*b.Intent) == "" || !session.ValidText(*b.Intent) {
-			return nil, &FieldError{"intent", "must be an intent name: not empty, at most 1024 bytes, without control characters"}
-		}
-		r.Intent = *b.Intent
-	}
-	if b.Top != nil {
-		if *b.Top < 1 || *b.Top > MaxTop {
-			return nil, &FieldError{"top", fmt.Sprintf("must be between 1 and %d", MaxTop)}
-		}
-		r.Top = *b.Top
-	}
-	e := edger{loc: loc, step: r.Bucket.seconds()}
+	e := edger{loc: r.Location, step: r.Bucket.seconds()}
 	edges, ok := e.window(from, to, MaxBuckets)
 	if !ok {
 		return nil, &FieldError{"from", fmt.Sprintf("the window from %s to %s holds more than %d buckets of %s; narrow it or use a wider bucket",
@@ -122,6 +78,71 @@ func (b *Body) Resolve(now time.Time) (*Request, error) {
 	r.From, r.To = edges[0], edges[len(edges)-1]
 	r.PrevFrom = e.back(r.From, len(edges)-1)[0]
 	return r, nil
+}
+
+// span reads from and to, before they are widened to bucket edges.
+func (b *Body) span(now time.Time) (from, to time.Time, err error) {
+	to = now
+	if b.To != nil {
+		if to, err = parseTime(*b.To); err != nil {
+			return from, to, &FieldError{"to", err.Error()}
+		}
+	}
+	from = to.Add(-DefaultSpan)
+	if b.From != nil {
+		if from, err = parseTime(*b.From); err != nil {
+			return from, to, &FieldError{"from", err.Error()}
+		}
+	}
+	if !from.Before(to) {
+		return from, to, &FieldError{"from", "must be before to"}
+	}
+	return from, to, nil
+}
+
+// resolveBuckets reads the bucket width and the zone whose wall clock places their edges.
+func (b *Body) resolveBuckets(r *Request) error {
+	if b.Bucket != nil {
+		r.Bucket = Bucket(*b.Bucket)
+		if !r.Bucket.valid() {
+			return &FieldError{"bucket", fmt.Sprintf("unknown bucket %q; accepted: 1m, 5m, 15m, 1h, 1d", *b.Bucket)}
+		}
+	}
+	if b.Timezone != nil {
+		r.Zone = *b.Timezone
+	}
+	// LoadLocation also accepts "" and "Local", which name the server's zone, not an IANA zone.
+	loc, err := time.LoadLocation(r.Zone)
+	if err != nil || r.Zone == "" || r.Zone == "Local" {
+		return &FieldError{"timezone", fmt.Sprintf("unknown time zone %q; expected an IANA name like Europe/Berlin", r.Zone)}
+	}
+	r.Location = loc
+	return nil
+}
+
+// resolveFilters reads channels, intent and top.
+func (b *Body) resolveFilters(r *Request) error {
+	for _, c := range b.Channels {
+		if !session.ValidID(c) {
+			return &FieldError{"channels", "each must be a channel id of 1-128 printable characters"}
+		}
+		r.Channels = append(r.Channels, strings.ToLower(c))
+	}
+	slices.Sort(r.Channels)
+	r.Channels = slices.Compact(r.Channels)
+	if b.Intent != nil {
+		if strings.TrimSpace(*b.Intent) == "" || !session.ValidText(*b.Intent) {
+			return &FieldError{"intent", "must be an intent name: not empty, at most 1024 bytes, without control characters"}
+		}
+		r.Intent = *b.Intent
+	}
+	if b.Top != nil {
+		if *b.Top < 1 || *b.Top > MaxTop {
+			return &FieldError{"top", fmt.Sprintf("must be between 1 and %d", MaxTop)}
+		}
+		r.Top = *b.Top
+	}
+	return nil
 }
 
 // parseTime accepts RFC 3339 within the years 1000-9999 (the range RFC 3339 can write), so a

@@ -134,136 +134,181 @@ func Avg(sum, n int64) float64 {
 // req.MinuteRange(); rows the request does not want are skipped, so a store may hand over
 // more than it must. inProgress is counted by the store (see InProgressSince).
 func Summarize(req *Request, rows []Row, inProgress int64, asOf time.Time) (Summary, error) {
-	s := NewSummary(req, inProgress, asOf)
-	from, to, prevFrom := MinuteOf(req.From), MinuteOf(req.To), MinuteOf(req.PrevFrom)
-	edges := make([]int64, len(req.Edges))
+	a := newAssembler(req, rows, inProgress, asOf)
+	for i := range rows {
+		if err := a.add(i); err != nil {
+			return a.s, err
+		}
+	}
+	if err := a.finishSeries(); err != nil {
+		return a.s, err
+	}
+	a.finishChannels()
+	if req.Intent != "" {
+		a.s.Intents[0].Figures = a.s.Totals
+		return a.s, nil
+	}
+	return a.s, a.finishIntents()
+}
+
+// assembler holds what Summarize accumulates over the rows, one counter per part of the
+// answer; its histograms share few allocations.
+type assembler struct {
+	req                *Request
+	rows               []Row
+	s                  Summary
+	from, to, prevFrom int64
+	edges              []int64 // bucket starts, in minutes
+	totals, prev       counter
+
+	channels, intents []counter
+	chIdx, inIdx      map[string]int
+	chNames, inNames  []string
+	deflected         map[string]int64
+
+	series  seriesBuilder
+	sorted  bool     // rows come by minute, as a store reads them along its primary key: the series streams
+	pending []uint64 // otherwise: bucket<<32 | row index, sorted afterwards
+}
+
+func newAssembler(req *Request, rows []Row, inProgress int64, asOf time.Time) *assembler {
+	a := &assembler{req: req, rows: rows, s: NewSummary(req, inProgress, asOf),
+		from: MinuteOf(req.From), to: MinuteOf(req.To), prevFrom: MinuteOf(req.PrevFrom),
+		chIdx: map[string]int{}, inIdx: map[string]int{}, deflected: map[string]int64{}, sorted: true}
+	a.edges = make([]int64, len(req.Edges))
 	for i, e := range req.Edges {
-		edges[i] = MinuteOf(e)
+		a.edges[i] = MinuteOf(e)
 	}
 	hist := make([]int64, 3*numBins) // totals, previous, scratch for the series
-	totals := counter{hist: hist[:numBins:numBins]}
-	prev := counter{hist: hist[numBins : 2*numBins : 2*numBins]}
-	scratch := hist[2*numBins:]
+	a.totals = counter{hist: hist[:numBins:numBins]}
+	a.prev = counter{hist: hist[numBins : 2*numBins : 2*numBins]}
+	a.series = seriesBuilder{points: a.s.Series, scratch: hist[2*numBins:], cur: -1}
+	for i := 1; i < len(rows) && a.sorted; i++ {
+		a.sorted = rows[i-1].Minute <= rows[i].Minute
+	}
+	return a
+}
 
-	var channels, intents []counter
-	chIdx, inIdx := map[string]int{}, map[string]int{}
-	var chNames, inNames []string
-	deflected := map[string]int64{}
-	series := seriesBuilder{points: s.Series, scratch: scratch, cur: -1}
-	sorted := true // by minute, as a store reads rows along its primary key: the series streams
-	for i := 1; i < len(rows) && sorted; i++ {
-		sorted = rows[i-1].Minute <= rows[i].Minute
+// add counts row i where it belongs: the previous window, the intents list (a named row when
+// no intent is asked for), or the window's own figures.
+func (a *assembler) add(i int) error {
+	r := &a.rows[i]
+	if r.Minute < a.prevFrom || r.Minute >= a.to || !a.req.channelOK(r.Channel) {
+		return nil
 	}
-	var pending []uint64 // otherwise: bucket<<32 | row index, sorted afterwards
+	own := r.Intent == a.req.Intent
+	switch {
+	case r.Minute < a.from && own:
+		return a.prev.add(r)
+	case r.Minute < a.from:
+		return nil
+	case !own && a.req.Intent == "":
+		return named(&a.intents, a.inIdx, &a.inNames, r.Intent, false).add(r)
+	case !own:
+		return nil
+	}
+	return a.addOwn(i, r)
+}
 
-	for i := range rows {
-		r := &rows[i]
-		if r.Minute < prevFrom || r.Minute >= to || !req.channelOK(r.Channel) {
-			continue
-		}
-		own := r.Intent == req.Intent
-		if r.Minute < from {
-			if own {
-				if err := prev.add(r); err != nil {
-					return s, err
-				}
-			}
-			continue
-		}
-		if !own {
-			if req.Intent == "" { // a named row, for the intents list
-				j, ok := inIdx[r.Intent]
-				if !ok {
-					j = len(intents)
-					inIdx[r.Intent] = j
-					inNames = append(inNames, r.Intent)
-					intents = append(intents, counter{})
-				}
-				if err := intents[j].add(r); err != nil {
-					return s, err
-				}
-			}
-			continue
-		}
-		if err := totals.add(r); err != nil {
-			return s, err
-		}
-		j, ok := chIdx[r.Channel]
-		if !ok {
-			j = len(channels)
-			chIdx[r.Channel] = j
-			chNames = append(chNames, r.Channel)
-			channels = append(channels, counter{hist: make([]int64, numBins)})
-		}
-		if err := channels[j].add(r); err != nil {
-			return s, err
-		}
-		if r.DeflectedTo != "" {
-			deflected[r.DeflectedTo] += r.Sessions
-		}
-		b := sort.Search(len(edges), func(k int) bool { return edges[k] > r.Minute }) - 1
-		if !sorted {
-			pending = append(pending, uint64(b)<<32|uint64(i))
-		} else if err := series.add(b, r); err != nil {
-			return s, err
-		}
+// addOwn counts a row of the window into the totals, its channel, its deflection and its
+// bucket of the series.
+func (a *assembler) addOwn(i int, r *Row) error {
+	if err := a.totals.add(r); err != nil {
+		return err
 	}
-	s.Totals = totals.figures()
-	s.Previous = prev.figures()
-	slices.Sort(pending)
-	for _, p := range pending {
-		if err := series.add(int(p>>32), &rows[uint32(p)]); err != nil {
-			return s, err
-		}
+	if err := named(&a.channels, a.chIdx, &a.chNames, r.Channel, true).add(r); err != nil {
+		return err
 	}
-	series.flush()
+	if r.DeflectedTo != "" {
+		a.deflected[r.DeflectedTo] += r.Sessions
+	}
+	b := sort.Search(len(a.edges), func(k int) bool { return a.edges[k] > r.Minute }) - 1
+	if !a.sorted {
+		a.pending = append(a.pending, uint64(b)<<32|uint64(i))
+		return nil
+	}
+	return a.series.add(b, r)
+}
 
-	for j, c := range channels {
-		s.Channels = append(s.Channels, Named{chNames[j], c.figures()})
+// named returns the counter of name in list, adding one the first time (with a histogram of
+// its own when withHist: the intents get theirs only once ranked, see finishIntents).
+func named(list *[]counter, idx map[string]int, names *[]string, name string, withHist bool) *counter {
+	j, ok := idx[name]
+	if !ok {
+		j = len(*list)
+		idx[name] = j
+		*names = append(*names, name)
+		c := counter{}
+		if withHist {
+			c.hist = make([]int64, numBins)
+		}
+		*list = append(*list, c)
 	}
-	slices.SortFunc(s.Channels, byNamedSessions)
-	for name, n := range deflected {
-		s.DeflectedTo = append(s.DeflectedTo, Deflection{name, n})
+	return &(*list)[j]
+}
+
+// finishSeries finishes the totals, the previous window and the series (summing the rows
+// that came out of minute order now).
+func (a *assembler) finishSeries() error {
+	a.s.Totals = a.totals.figures()
+	a.s.Previous = a.prev.figures()
+	slices.Sort(a.pending)
+	for _, p := range a.pending {
+		if err := a.series.add(int(p>>32), &a.rows[uint32(p)]); err != nil {
+			return err
+		}
 	}
-	slices.SortFunc(s.DeflectedTo, func(a, b Deflection) int {
-		return cmp.Or(cmp.Compare(b.Sessions, a.Sessions), cmp.Compare(a.Channel, b.Channel))
+	a.series.flush()
+	return nil
+}
+
+// finishChannels orders the channels and the deflection targets.
+func (a *assembler) finishChannels() {
+	for j, c := range a.channels {
+		a.s.Channels = append(a.s.Channels, Named{a.chNames[j], c.figures()})
+	}
+	slices.SortFunc(a.s.Channels, byNamedSessions)
+	for name, n := range a.deflected {
+		a.s.DeflectedTo = append(a.s.DeflectedTo, Deflection{name, n})
+	}
+	slices.SortFunc(a.s.DeflectedTo, func(x, y Deflection) int {
+		return cmp.Or(cmp.Compare(y.Sessions, x.Sessions), cmp.Compare(x.Channel, y.Channel))
 	})
+}
 
-	if req.Intent != "" {
-		s.Intents[0].Figures = s.Totals
-		return s, nil
-	}
-	// Intents: rank by counts first, then build histograms only for the top ones.
-	rank := make([]int, len(intents))
+// finishIntents ranks the intents by counts first, then builds histograms only for the top
+// ones, in a second pass over their rows.
+func (a *assembler) finishIntents() error {
+	rank := make([]int, len(a.intents))
 	for j := range rank {
 		rank[j] = j
 	}
-	slices.SortFunc(rank, func(a, b int) int {
-		return cmp.Or(cmp.Compare(intents[b].f.Sessions, intents[a].f.Sessions), cmp.Compare(inNames[a], inNames[b]))
+	slices.SortFunc(rank, func(x, y int) int {
+		return cmp.Or(cmp.Compare(a.intents[y].f.Sessions, a.intents[x].f.Sessions), cmp.Compare(a.inNames[x], a.inNames[y]))
 	})
-	rank = rank[:min(len(rank), req.Top)]
+	rank = rank[:min(len(rank), a.req.Top)]
 	top := make([]counter, len(rank))
 	slot := make(map[string]int, len(rank))
 	topHist := make([]int64, len(rank)*numBins)
 	for k, j := range rank {
 		top[k].hist = topHist[k*numBins : (k+1)*numBins : (k+1)*numBins]
-		slot[inNames[j]] = k
+		slot[a.inNames[j]] = k
 	}
-	for i := range rows {
-		r := &rows[i]
-		if r.Intent == "" || r.Minute < from || r.Minute >= to || !req.channelOK(r.Channel) {
+	for i := range a.rows {
+		r := &a.rows[i]
+		if r.Intent == "" || r.Minute < a.from || r.Minute >= a.to || !a.req.channelOK(r.Channel) {
 			continue
 		}
 		if k, ok := slot[r.Intent]; ok {
 			if err := top[k].add(r); err != nil {
-				return s, err
+				return err
 			}
 		}
 	}
 	for k, j := range rank {
-		s.Intents = append(s.Intents, Named{inNames[j], top[k].figures()})
+		a.s.Intents = append(a.s.Intents, Named{a.inNames[j], top[k].figures()})
 	}
-	return s, nil
+	return nil
 }
 
 // seriesBuilder sums the rows of each bucket into one scratch histogram at a time; rows must

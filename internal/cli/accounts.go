@@ -24,31 +24,9 @@ func toAccountJSON(a store.Account) accountJSON {
 }
 
 func runAccounts(ctx context.Context, args []string, getenv Env, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		printAccountsUsage(stderr)
-		return &usageError{"accounts: give set or list"}
-	}
-	switch args[0] {
-	case "set":
-		return runAccountsSet(ctx, args[1:], getenv, stdout, stderr)
-	case "list":
-		return runAccountsList(ctx, args[1:], getenv, stdout, stderr)
-	case "-h", "-help", "--help", "help":
-		printAccountsUsage(stdout)
-		return flag.ErrHelp
-	default:
-		return &usageError{fmt.Sprintf("accounts: unknown subcommand %q; give set or list", args[0])}
-	}
-}
-
-func printAccountsUsage(w io.Writer) {
-	fmt.Fprintln(w, "Usage: intentrt accounts set|list [flags]")
-	for _, sub := range []string{"set", "list"} {
-		fs := newFlagSet("accounts "+sub, w)
-		commandFlags["accounts "+sub](fs)
-		fmt.Fprintf(w, "\nintentrt accounts %s:\n", sub)
-		printFlags(w, fs)
-	}
+	return runGroup(ctx, "accounts", []subcommand{
+		{"set", "", runAccountsSet}, {"list", "", runAccountsList},
+	}, args, getenv, stdout, stderr)
 }
 
 // accountsSetFlags are the flags of "accounts set". A mode left empty keeps what the account
@@ -114,23 +92,15 @@ func runAccountsSet(ctx context.Context, args []string, getenv Env, stdout, stde
 }
 
 func runAccountsList(ctx context.Context, args []string, getenv Env, stdout, stderr io.Writer) error {
-	fs := newFlagSet("accounts list", stderr)
-	dsn := defineDB(fs)
-	if err := parse(fs, args, getenv); err != nil {
-		return err
-	}
-	db, err := openReady(ctx, *dsn)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	accounts, err := db.ListAccounts(ctx)
-	if err != nil {
-		return fmt.Errorf("list accounts: %w", err)
-	}
-	out := make([]accountJSON, len(accounts))
-	for i, a := range accounts {
-		out[i] = toAccountJSON(a)
-	}
-	return writeIndented(stdout, out)
+	return withStorage(ctx, "accounts list", args, getenv, stderr, func(db *backend) error {
+		accounts, err := db.ListAccounts(ctx)
+		if err != nil {
+			return fmt.Errorf("list accounts: %w", err)
+		}
+		out := make([]accountJSON, len(accounts))
+		for i, a := range accounts {
+			out[i] = toAccountJSON(a)
+		}
+		return writeIndented(stdout, out)
+	})
 }

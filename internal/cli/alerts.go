@@ -45,25 +45,10 @@ func toAlertJSON(r alert.Rule) alertJSON {
 	return j
 }
 
-var alertsSubs = []struct{ name, args string }{{"create", ""}, {"list", ""}, {"delete", " ID"}}
-
 func runAlerts(ctx context.Context, args []string, getenv Env, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		printSubUsage(stderr, "alerts", alertsSubs)
-		return &usageError{"alerts: give create, list or delete"}
-	}
-	switch args[0] {
-	case "create":
-		return runAlertsCreate(ctx, args[1:], getenv, stdout, stderr)
-	case "list":
-		return runAlertsList(ctx, args[1:], getenv, stdout, stderr)
-	case "delete":
-		return runAlertsDelete(ctx, args[1:], getenv, stdout, stderr)
-	case "-h", "-help", "--help", "help":
-		printSubUsage(stdout, "alerts", alertsSubs)
-		return flag.ErrHelp
-	}
-	return &usageError{fmt.Sprintf("alerts: unknown subcommand %q; give create, list or delete", args[0])}
+	return runGroup(ctx, "alerts", []subcommand{
+		{"create", "", runAlertsCreate}, {"list", "", runAlertsList}, {"delete", " ID", runAlertsDelete},
+	}, args, getenv, stdout, stderr)
 }
 
 // alertsCreateFlags are the flags of "alerts create". The thresholds are strings so that
@@ -131,25 +116,17 @@ func runAlertsCreate(ctx context.Context, args []string, getenv Env, stdout, std
 }
 
 func runAlertsList(ctx context.Context, args []string, getenv Env, stdout, stderr io.Writer) error {
-	fs := newFlagSet("alerts list", stderr)
-	dsn := defineDB(fs)
-	if err := parse(fs, args, getenv); err != nil {
-		return err
-	}
-	db, err := openReady(ctx, *dsn)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	rules, err := db.ListAlertRules(ctx)
-	if err != nil {
-		return fmt.Errorf("list alerts: %w", err)
-	}
-	out := make([]alertJSON, len(rules))
-	for i, r := range rules {
-		out[i] = toAlertJSON(r)
-	}
-	return writeIndented(stdout, out)
+	return withStorage(ctx, "alerts list", args, getenv, stderr, func(db *backend) error {
+		rules, err := db.ListAlertRules(ctx)
+		if err != nil {
+			return fmt.Errorf("list alerts: %w", err)
+		}
+		out := make([]alertJSON, len(rules))
+		for i, r := range rules {
+			out[i] = toAlertJSON(r)
+		}
+		return writeIndented(stdout, out)
+	})
 }
 
 func runAlertsDelete(ctx context.Context, args []string, getenv Env, stdout, stderr io.Writer) error {

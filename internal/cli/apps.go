@@ -40,34 +40,9 @@ func toJSON(a auth.App, withSecret bool) appJSON {
 }
 
 func runApps(ctx context.Context, args []string, getenv Env, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		printAppsUsage(stderr)
-		return &usageError{"apps: give create, list or revoke"}
-	}
-	switch args[0] {
-	case "create":
-		return runAppsCreate(ctx, args[1:], getenv, stdout, stderr)
-	case "list":
-		return runAppsList(ctx, args[1:], getenv, stdout, stderr)
-	case "revoke":
-		return runAppsRevoke(ctx, args[1:], getenv, stdout, stderr)
-	case "-h", "-help", "--help", "help":
-		printAppsUsage(stdout)
-		return flag.ErrHelp
-	default:
-		return &usageError{fmt.Sprintf("apps: unknown subcommand %q; give create, list or revoke", args[0])}
-	}
-}
-
-// printAppsUsage lists the subcommands of apps with their flags.
-func printAppsUsage(w io.Writer) {
-	fmt.Fprintln(w, "Usage: intentrt apps create|list|revoke [flags]")
-	for _, sub := range []struct{ name, args string }{{"create", ""}, {"list", ""}, {"revoke", " CLIENT_ID"}} {
-		fs := newFlagSet("apps "+sub.name, w)
-		commandFlags["apps "+sub.name](fs)
-		fmt.Fprintf(w, "\nintentrt apps %s%s:\n", sub.name, sub.args)
-		printFlags(w, fs)
-	}
+	return runGroup(ctx, "apps", []subcommand{
+		{"create", "", runAppsCreate}, {"list", "", runAppsList}, {"revoke", " CLIENT_ID", runAppsRevoke},
+	}, args, getenv, stdout, stderr)
 }
 
 // appsCreateFlags are the flags of "apps create".
@@ -137,25 +112,17 @@ func runAppsCreate(ctx context.Context, args []string, getenv Env, stdout, stder
 }
 
 func runAppsList(ctx context.Context, args []string, getenv Env, stdout, stderr io.Writer) error {
-	fs := newFlagSet("apps list", stderr)
-	dsn := defineDB(fs)
-	if err := parse(fs, args, getenv); err != nil {
-		return err
-	}
-	db, err := openReady(ctx, *dsn)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	apps, err := db.ListApps(ctx)
-	if err != nil {
-		return fmt.Errorf("list apps: %w", err)
-	}
-	out := make([]appJSON, len(apps))
-	for i, a := range apps {
-		out[i] = toJSON(a, false)
-	}
-	return writeIndented(stdout, out)
+	return withStorage(ctx, "apps list", args, getenv, stderr, func(db *backend) error {
+		apps, err := db.ListApps(ctx)
+		if err != nil {
+			return fmt.Errorf("list apps: %w", err)
+		}
+		out := make([]appJSON, len(apps))
+		for i, a := range apps {
+			out[i] = toJSON(a, false)
+		}
+		return writeIndented(stdout, out)
+	})
 }
 
 func runAppsRevoke(ctx context.Context, args []string, getenv Env, stdout, stderr io.Writer) error {

@@ -97,6 +97,14 @@ curl -sS -X POST '%[5]s/api/public/bot/%[2]s/intentrealtimedata' \
   -H 'accountId: %[1]s' \
   -H 'Format: application/json'
 
+How the bot is doing: the figures of the last 24 hours in hourly buckets, computed by the server
+(add "timezone", "channels", "intent"; see docs/api.md §6):
+
+curl -sS -X POST '%[5]s/api/public/bot/%[2]s/intentrealtimedata/summary' \
+  -H 'auth: %[6]s' \
+  -H 'accountId: %[1]s' \
+  -d '{"bucket":"1h","timezone":"UTC","top":5}'
+
 `, demoAccount, demoBot, app.ClientID, app.ClientSecret, base, token, demo.PeakPerMinute)
 	if strings.HasPrefix(base, "https://") {
 		fmt.Fprint(stdout, `With a self-signed certificate, give curl --cacert CERT_FILE (or -k) and accept the

@@ -61,39 +61,10 @@ func toWebhookJSON(w webhook.Webhook) webhookJSON {
 }
 
 func runWebhooks(ctx context.Context, args []string, getenv Env, stdout, stderr io.Writer) error {
-	subs := map[string]func(context.Context, []string, Env, io.Writer, io.Writer) error{
-		"create": runWebhooksCreate, "list": runWebhooksList, "revoke": runWebhooksRevoke, "replay": runWebhooksReplay,
-	}
-	if len(args) == 0 {
-		printSubUsage(stderr, "webhooks", webhooksSubs)
-		return &usageError{"webhooks: give create, list, revoke or replay"}
-	}
-	if run, ok := subs[args[0]]; ok {
-		return run(ctx, args[1:], getenv, stdout, stderr)
-	}
-	switch args[0] {
-	case "-h", "-help", "--help", "help":
-		printSubUsage(stdout, "webhooks", webhooksSubs)
-		return flag.ErrHelp
-	}
-	return &usageError{fmt.Sprintf("webhooks: unknown subcommand %q; give create, list, revoke or replay", args[0])}
-}
-
-var webhooksSubs = []struct{ name, args string }{{"create", ""}, {"list", ""}, {"revoke", " ID"}, {"replay", " ID"}}
-
-// printSubUsage lists the subcommands of cmd with their flags.
-func printSubUsage(w io.Writer, cmd string, subs []struct{ name, args string }) {
-	names := make([]string, len(subs))
-	for i, s := range subs {
-		names[i] = s.name
-	}
-	fmt.Fprintf(w, "Usage: intentrt %s %s [flags]\n", cmd, strings.Join(names, "|"))
-	for _, sub := range subs {
-		fs := newFlagSet(cmd+" "+sub.name, w)
-		commandFlags[cmd+" "+sub.name](fs)
-		fmt.Fprintf(w, "\nintentrt %s %s%s:\n", cmd, sub.name, sub.args)
-		printFlags(w, fs)
-	}
+	return runGroup(ctx, "webhooks", []subcommand{
+		{"create", "", runWebhooksCreate}, {"list", "", runWebhooksList},
+		{"revoke", " ID", runWebhooksRevoke}, {"replay", " ID", runWebhooksReplay},
+	}, args, getenv, stdout, stderr)
 }
 
 // webhooksCreateFlags are the flags of "webhooks create".
@@ -159,43 +130,35 @@ func runWebhooksCreate(ctx context.Context, args []string, getenv Env, stdout, s
 }
 
 func runWebhooksList(ctx context.Context, args []string, getenv Env, stdout, stderr io.Writer) error {
-	fs := newFlagSet("webhooks list", stderr)
-	dsn := defineDB(fs)
-	if err := parse(fs, args, getenv); err != nil {
-		return err
-	}
-	db, err := openReady(ctx, *dsn)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	hooks, err := db.ListWebhooks(ctx)
-	if err != nil {
-		return fmt.Errorf("list webhooks: %w", err)
-	}
-	head, err := db.Head(ctx)
-	if err != nil {
-		return fmt.Errorf("read the change feed: %w", err)
-	}
-	out := make([]webhookJSON, len(hooks))
-	for i, w := range hooks {
-		out[i] = toWebhookJSON(w)
-		if w.Active() {
-			n, err := db.CountWebhookChanges(ctx, w.Account, w.Bot, w.Progress.Cursor, head)
-			if err != nil {
-				return fmt.Errorf("count pending deliveries: %w", err)
-			}
-			out[i].Pending = &n
-		}
-		dls, err := db.DeadLetters(ctx, w.ID)
+	return withStorage(ctx, "webhooks list", args, getenv, stderr, func(db *backend) error {
+		hooks, err := db.ListWebhooks(ctx)
 		if err != nil {
-			return fmt.Errorf("read dead letters: %w", err)
+			return fmt.Errorf("list webhooks: %w", err)
 		}
-		for _, dl := range dls {
-			out[i].DeadLetters = append(out[i].DeadLetters, deadLetterJSON(dl))
+		head, err := db.Head(ctx)
+		if err != nil {
+			return fmt.Errorf("read the change feed: %w", err)
 		}
-	}
-	return writeIndented(stdout, out)
+		out := make([]webhookJSON, len(hooks))
+		for i, w := range hooks {
+			out[i] = toWebhookJSON(w)
+			if w.Active() {
+				n, err := db.CountWebhookChanges(ctx, w.Account, w.Bot, w.Progress.Cursor, head)
+				if err != nil {
+					return fmt.Errorf("count pending deliveries: %w", err)
+				}
+				out[i].Pending = &n
+			}
+			dls, err := db.DeadLetters(ctx, w.ID)
+			if err != nil {
+				return fmt.Errorf("read dead letters: %w", err)
+			}
+			for _, dl := range dls {
+				out[i].DeadLetters = append(out[i].DeadLetters, deadLetterJSON(dl))
+			}
+		}
+		return writeIndented(stdout, out)
+	})
 }
 
 // idAndFlags takes a command's one positional argument, before or after its flags.

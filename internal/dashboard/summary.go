@@ -41,14 +41,14 @@ func (a *Routes) Summary(w http.ResponseWriter, r *http.Request) {
 	// The API's decoder and service: the same body gives the same answer on both routes.
 	body, err := summary.DecodeBody(raw)
 	if err != nil {
-		a.h.WriteError(w, r, http.StatusBadRequest, fieldMsg(err))
+		a.h.WriteError(w, r, http.StatusBadRequest, summary.ErrorMessage(err))
 		return
 	}
 	sum, err := a.sum.Summarize(r.Context(), app.Account, bot, body, a.d.now())
 	var fe *analytics.FieldError
 	switch {
 	case errors.As(err, &fe):
-		a.h.WriteError(w, r, http.StatusBadRequest, fieldMsg(err))
+		a.h.WriteError(w, r, http.StatusBadRequest, summary.ErrorMessage(err))
 		return
 	case err != nil:
 		a.h.WriteInternal(w, r, fmt.Errorf("dashboard summary: %w", err))
@@ -58,13 +58,4 @@ func (a *Routes) Summary(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(sum.AppendJSON(make([]byte, 0, 16<<10)))
-}
-
-// fieldMsg words a field error as the API's summary route does: `body field "x" …`.
-func fieldMsg(err error) string {
-	var fe *analytics.FieldError
-	if errors.As(err, &fe) {
-		return fmt.Sprintf("body field %q %s", fe.Field, fe.Msg)
-	}
-	return err.Error()
 }

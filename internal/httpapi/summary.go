@@ -39,14 +39,14 @@ func (h *handlers) handleSummary(w http.ResponseWriter, r *http.Request) {
 	}
 	body, err := summary.DecodeBody(raw)
 	if err != nil {
-		h.writeError(w, r, http.StatusBadRequest, summaryErrorMsg(err))
+		h.writeError(w, r, http.StatusBadRequest, summary.ErrorMessage(err))
 		return
 	}
 	sum, err := h.Summary.Summarize(r.Context(), c.Account, c.Bot, body, time.Now())
 	var fe *analytics.FieldError
 	switch {
 	case errors.As(err, &fe):
-		h.writeError(w, r, http.StatusBadRequest, summaryErrorMsg(err))
+		h.writeError(w, r, http.StatusBadRequest, summary.ErrorMessage(err))
 		return
 	case err != nil:
 		h.writeInternal(w, r, err)
@@ -54,13 +54,4 @@ func (h *handlers) handleSummary(w http.ResponseWriter, r *http.Request) {
 	}
 	out := sum.AppendJSON(make([]byte, 0, 4096))
 	writeAnswer(w, append(out, '\n'))
-}
-
-// summaryErrorMsg names the field of a field error the way the read API does: body field "x": …
-func summaryErrorMsg(err error) string {
-	var fe *analytics.FieldError
-	if errors.As(err, &fe) {
-		return fmt.Sprintf("body field %q: %s", fe.Field, fe.Msg)
-	}
-	return err.Error()
 }

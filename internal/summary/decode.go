@@ -2,6 +2,7 @@ package summary
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 
 	"github.com/intentrt/intentrt/internal/analytics"
@@ -26,4 +27,14 @@ func DecodeBody(body []byte) (analytics.Body, error) {
 		return b, &analytics.FieldError{Field: fe.Field, Msg: fe.Msg}
 	}
 	return b, nil
+}
+
+// ErrorMessage words an error of DecodeBody or Summarize's validation for the client, naming
+// the field as every route that takes a summary body does: body field "x": what is wrong.
+func ErrorMessage(err error) string {
+	var fe *analytics.FieldError
+	if errors.As(err, &fe) {
+		return fmt.Sprintf("body field %q: %s", fe.Field, fe.Msg)
+	}
+	return err.Error()
 }

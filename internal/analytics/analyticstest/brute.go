@@ -19,15 +19,37 @@ import (
 // exact nearest-rank percentiles, no aggregates. inProgress follows docs/analytics.md: start
 // known, end unknown, start at or after analytics.InProgressSince(asOf), channel filter applied.
 func BruteForce(req *analytics.Request, sessions []session.State, asOf time.Time) analytics.Summary {
-	var inProgress int64
+	sum := analytics.NewSummary(req, inProgress(req, sessions, asOf), asOf)
+	cur, prev := windows(req, sessions)
+	sum.Totals = figures(cur)
+	sum.Previous = figures(prev)
+	for i := range sum.Series {
+		var in []*session.State
+		for _, s := range cur {
+			if !s.End.Before(req.Edges[i]) && s.End.Before(req.Edges[i+1]) {
+				in = append(in, s)
+			}
+		}
+		sum.Series[i].Figures = figures(in)
+	}
+	breakdown(req, &sum, cur)
+	return sum
+}
+
+// inProgress counts the sessions with a start and no end since analytics.InProgressSince.
+func inProgress(req *analytics.Request, sessions []session.State, asOf time.Time) int64 {
+	var n int64
 	for i := range sessions {
 		s := &sessions[i]
 		if !s.Start.IsZero() && s.End.IsZero() && !s.Start.Before(analytics.InProgressSince(asOf)) && channelOK(req, s.Channel) {
-			inProgress++
+			n++
 		}
 	}
-	sum := analytics.NewSummary(req, inProgress, asOf)
-	var cur, prev []*session.State
+	return n
+}
+
+// windows picks the completed sessions the filters keep, in the window and in the previous one.
+func windows(req *analytics.Request, sessions []session.State) (cur, prev []*session.State) {
 	for i := range sessions {
 		s := &sessions[i]
 		if !s.Completed() || !channelOK(req, s.Channel) || (req.Intent != "" && !slices.Contains(s.IntentNames(), req.Intent)) {
@@ -40,17 +62,11 @@ func BruteForce(req *analytics.Request, sessions []session.State, asOf time.Time
 			cur = append(cur, s)
 		}
 	}
-	sum.Totals = figures(cur)
-	sum.Previous = figures(prev)
-	for i := range sum.Series {
-		var in []*session.State
-		for _, s := range cur {
-			if !s.End.Before(req.Edges[i]) && s.End.Before(req.Edges[i+1]) {
-				in = append(in, s)
-			}
-		}
-		sum.Series[i].Figures = figures(in)
-	}
+	return cur, prev
+}
+
+// breakdown fills the channels, deflection targets and intents of the window's sessions.
+func breakdown(req *analytics.Request, sum *analytics.Summary, cur []*session.State) {
 	byChannel := map[string][]*session.State{}
 	byIntent := map[string][]*session.State{}
 	deflected := map[string]int64{}
@@ -75,14 +91,13 @@ func BruteForce(req *analytics.Request, sessions []session.State, asOf time.Time
 	})
 	if req.Intent != "" {
 		sum.Intents[0].Figures = sum.Totals
-		return sum
+		return
 	}
 	for name, ss := range byIntent {
 		sum.Intents = append(sum.Intents, analytics.Named{Name: name, Figures: figures(ss)})
 	}
 	slices.SortFunc(sum.Intents, byRank)
 	sum.Intents = sum.Intents[:min(len(sum.Intents), req.Top)]
-	return sum
 }
 
 func channelOK(req *analytics.Request, c string) bool {

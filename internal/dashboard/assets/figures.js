@@ -57,8 +57,12 @@ export function renderFigures(sum, zone, name) {
     const cur = t.get(sum.totals);
     val.textContent = t.show(cur);
     val.dataset.value = String(cur);
-    const c = change(cur, t.get(sum.previous), t.kind, t.good);
-    chg.textContent = `${c.text} vs previous`;
+    // A rate or a handling time of an empty window is 0 by definition, not a figure to compare
+    // with: "+56.9 pts" against a window without sessions would be news that is not.
+    const c = sum.previous.sessions === 0 && t.kind !== 'count'
+      ? { text: 'no sessions in the previous window', tone: 'flat' }
+      : change(cur, t.get(sum.previous), t.kind, t.good);
+    chg.textContent = c.text.startsWith('no sessions') ? c.text : `${c.text} vs previous`;
     chg.className = `t-chg ${c.tone}`;
     chg.title = `previous window: ${t.show(t.get(sum.previous))}`;
   }

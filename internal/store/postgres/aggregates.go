@@ -192,7 +192,7 @@ func (s *Store) AggregateRows(ctx context.Context, account, bot string, req *ana
 	defer cancel()
 	lo, hi := req.MinuteRange()
 	var sb strings.Builder
-	sb.WriteString(`SELECT minute, channel, status, deflected_to, intent, sessions, no_intent, handled_sum, hist
+	sb.WriteString(`SELECT ` + sqlrow.AggregateColumns + `
 		FROM aggregates WHERE account = $1 AND bot = $2 AND minute >= $3 AND minute < $4`)
 	args := []any{account, bot, lo, hi}
 	if len(req.Channels) > 0 {
@@ -209,24 +209,8 @@ func (s *Store) AggregateRows(ctx context.Context, account, bot string, req *ana
 		return nil, mapErr(err)
 	}
 	defer rows.Close()
-	var out []analytics.Row
-	for rows.Next() {
-		var (
-			r      analytics.Row
-			status string
-			hist   []byte
-		)
-		if err := rows.Scan(&r.Minute, &r.Channel, &status, &r.DeflectedTo, &r.Intent,
-			&r.Sessions, &r.NoIntent, &r.HandledSum, &hist); err != nil {
-			return nil, mapErr(err)
-		}
-		r.Status = session.Status(status)
-		if len(hist) > 0 {
-			r.Hist = hist
-		}
-		out = append(out, r)
-	}
-	return out, mapErr(rows.Err())
+	out, err := sqlrow.Collect(rows, sqlrow.ScanAggregate)
+	return out, mapErr(err)
 }
 
 // InProgress counts the bot's started, unended sessions since a time, through the

@@ -99,3 +99,24 @@ func (d *Deltas) Each(apply func(account, bot string, delta []analytics.Row) err
 	}
 	return nil
 }
+
+// AggregateColumns are the columns ScanAggregate reads, in its order.
+const AggregateColumns = `minute, channel, status, deflected_to, intent, sessions, no_intent, handled_sum, hist`
+
+// ScanAggregate reads one aggregate row of AggregateColumns.
+func ScanAggregate(sc Scanner) (analytics.Row, error) {
+	var (
+		r      analytics.Row
+		status string
+		hist   []byte
+	)
+	if err := sc.Scan(&r.Minute, &r.Channel, &status, &r.DeflectedTo, &r.Intent,
+		&r.Sessions, &r.NoIntent, &r.HandledSum, &hist); err != nil {
+		return r, err
+	}
+	r.Status = session.Status(status)
+	if len(hist) > 0 {
+		r.Hist = hist
+	}
+	return r, nil
+}
