@@ -172,3 +172,12 @@ type NodeRegistry interface {
 	// Leave forgets node id at once, so that the others take over its share.
 	Leave(ctx context.Context, id string) error
 }
+
+// Checkpointer is a store whose write-ahead log is copied into the database by checkpoints
+// (SQLite in WAL mode). By default the writer runs them inside a commit once the log is
+// long; RunCheckpoints takes them off the writer and runs them beside it instead.
+type Checkpointer interface {
+	// RunCheckpoints checkpoints every interval, without blocking the writer, until ctx ends;
+	// the writer's own checkpoints are off meanwhile and back on when it returns.
+	RunCheckpoints(ctx context.Context, every time.Duration, log *slog.Logger)
+}
