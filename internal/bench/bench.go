@@ -1,5 +1,5 @@
 // Package bench is intentrt's benchmark: it runs the real binary's "serve" as a child process on
-// a populated database, drives it with a real load generator (vegeta, as a library, in this
+// a populated database, drives it with a lean HTTP/1.1 load generator (gen.go, in this
 // process) and sets each figure against a baseline measured in the same run on the same machine:
 // a bare net/http server for reads, direct store writes for ingest. It knows no storage backend:
 // the CLI hands it a way to open one.
@@ -10,12 +10,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"runtime"
 	"time"
-
-	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/intentrt/intentrt/internal/auth"
 	"github.com/intentrt/intentrt/internal/session"
@@ -38,6 +35,8 @@ type Backend struct {
 	// Copy, when set, copies a populated database for a second server: SQLite allows one serve
 	// per file. Without it the second server shares the database (PostgreSQL).
 	Copy func(ctx context.Context, dsn, name string) (copyDSN string, drop func() error, err error)
+	// Footprint, when set, returns the bytes on disk of each table and index of a database.
+	Footprint func(ctx context.Context, dsn string) (map[string]int64, error)
 }
 
 // Config scales the run. The defaults finish in a few minutes on a 2-core machine.
@@ -54,6 +53,7 @@ type Config struct {
 	BatchConns  int           // concurrent producers of the batched ingest run
 	Producers   int           // concurrent producers of the small-request ingest run
 	Fresh       int           // freshness samples
+	Streams     int           // stream subscribers of the fan-out run
 	Log         io.Writer     // progress lines
 }
 
@@ -83,6 +83,11 @@ func Run(ctx context.Context, cfg Config, be Backend) (*Report, error) {
 		return nil, err
 	}
 	defer big.close()
+	if be.Footprint != nil {
+		if r.Footprint, err = be.Footprint(ctx, big.dsn); err != nil {
+			return nil, fmt.Errorf("footprint: %w", err)
+		}
+	}
 	small, err := prepare(ctx, be, "small", min(cfg.Bots, max(cfg.FlatSmall/10, 1)), cfg.FlatSmall, logf)
 	if err != nil {
 		return nil, err
@@ -123,6 +128,16 @@ func Run(ctx context.Context, cfg Config, be Backend) (*Report, error) {
 		return nil, err
 	}
 
+	// The read cache's memory, every bot read once.
+	if r.CacheFill, err = measureCacheFill(cfg, srv, h, logf); err != nil {
+		return nil, err
+	}
+
+	// The export route, when the server has it.
+	if r.Export, err = measureExport(ctx, srv, h, logf); err != nil {
+		return nil, err
+	}
+
 	// 2. Batched ingest over HTTP vs the same rows applied straight to the store.
 	if err := measureBatched(ctx, r, cfg, big, srv, h, logf); err != nil {
 		return nil, err
@@ -136,9 +151,20 @@ func Run(ctx context.Context, cfg Config, be Backend) (*Report, error) {
 	if r.Freshness, err = freshnessUnderLoad(ctx, cfg, srv, h, logf); err != nil {
 		return nil, err
 	}
+	// Several nodes on one database (PostgreSQL): how stale another node's cached answers get.
+	if be.Copy == nil {
+		if r.CrossNode, err = crossNodeFreshness(ctx, cfg, srv, big.dsn, h, logf); err != nil {
+			return nil, err
+		}
+	}
 
 	// 6. Memory of the server that went through all of the above.
 	if r.PeakRSSBytes, err = srv.PeakRSS(); err != nil {
+		return nil, err
+	}
+
+	// Many stream subscribers on one node; their memory is reported apart.
+	if r.Fanout, err = measureFanout(ctx, cfg, big, srv, h, logf); err != nil {
 		return nil, err
 	}
 	if err := srv.Stop(); err != nil {
@@ -225,80 +251,4 @@ func prepare(ctx context.Context, be Backend, name string, bots, sessions int, l
 	logf("populated %s: %d sessions over %d bots in %s (%.0f sessions/s)", name, sessions, bots,
 		time.Since(start).Round(time.Millisecond), float64(sessions)/time.Since(start).Seconds())
 	return d, nil
-}
-
-// measureReads measures, in interleaved slices, the read API of servers (the large database,
-// the same with the read cache off, the small one) and a ceiling answering the very bytes the
-// read API answers. h authorises on the large databases, hSmall on the small one.
-func measureReads(ctx context.Context, r *Report, cfg Config, servers []*child, h, hSmall http.Header, big *database, logf func(string, ...any)) error {
-	srv, srvStore, srvSmall := servers[0], servers[1], servers[2]
-	const readPath = "/api/public/bot/" + targetBot + "/intentrealtimedata"
-	// 1 and 4. Read on 1 M and on 1 k sessions, and the ceiling answering the very bytes the read
-	// API answers, in interleaved slices.
-	answer, err := fetch(ctx, http.MethodPost, srv.URL+readPath, h)
-	if err != nil {
-		return err
-	}
-	bodyFile := filepath.Join(cfg.Dir, "read-answer.json")
-	if err := os.WriteFile(bodyFile, answer, 0o600); err != nil {
-		return err
-	}
-	ceil, err := startChild(ctx, cfg.Exe, []string{"bench", "--serve-ceiling", bodyFile}, filepath.Join(cfg.Dir, "ceiling.log"))
-	if err != nil {
-		return err
-	}
-	defer ceil.Stop()
-	logf("read: ceiling (bare net/http, the same %d bytes), read API (JWT verified, %d sessions, bot with %d of %d stored), "+
-		"the same with the read cache off, and that on %d stored; %d connections, %d interleaved rounds of %s each",
-		len(answer), session.DefaultLimit, big.targetSessions, cfg.FlatBig, cfg.FlatSmall, cfg.Concurrency, cfg.Rounds, cfg.slice())
-	targets := []vegeta.Targeter{
-		staticTarget(http.MethodPost, ceil.URL+readPath, h, nil),
-		staticTarget(http.MethodPost, srv.URL+readPath, h, nil),
-		staticTarget(http.MethodPost, srvStore.URL+readPath, h, nil),
-		staticTarget(http.MethodPost, srvSmall.URL+readPath, hSmall, nil),
-	}
-	reads := make([]series, len(targets))
-	for i, c := range []*child{ceil, srv, srvStore, srvSmall} {
-		reads[i].pid = c.cmd.Process.Pid
-	}
-	for _, tr := range targets {
-		warm(tr, cfg.Concurrency)
-	}
-	for range cfg.Rounds {
-		for i, tr := range targets {
-			reads[i].run(tr, cfg.Concurrency, cfg.slice())
-		}
-	}
-	r.Ceiling, r.Read, r.ReadStore, r.ReadSmall = reads[0].load(), reads[1].load(), reads[2].load(), reads[3].load()
-	for _, c := range []*child{ceil, srvStore, srvSmall} {
-		if err := c.Stop(); err != nil {
-			logf("stop: %v", err)
-		}
-	}
-
-	return nil
-}
-
-// freshnessUnderLoad measures freshness on srv while demo-like traffic goes to other bots.
-func freshnessUnderLoad(ctx context.Context, cfg Config, srv *child, h http.Header, logf func(string, ...any)) (Freshness, error) {
-	// 5. Freshness, with demo-like background traffic on other bots.
-	logf("freshness: %d sessions, from the ingest's 200 to the read API and the stream", cfg.Fresh)
-	bg := vegeta.NewAttacker(vegeta.Workers(4), vegeta.MaxWorkers(16))
-	bgDone := make(chan struct{})
-	go func() {
-		defer close(bgDone)
-		tr := counterTarget(func(n int) (string, []byte) {
-			e := completed("bg-", n, time.Now())
-			return srv.URL + "/api/public/bot/" + otherBot(n%max(cfg.Bots-1, 1)) + "/sessionevents", body([]session.Event{e})
-		}, h)
-		for range bg.Attack(tr, vegeta.ConstantPacer{Freq: 200, Per: time.Second}, 0, "") {
-		}
-	}()
-	f, err := measureFreshness(ctx, srv.URL, h, freshBot, cfg.Fresh)
-	bg.Stop()
-	<-bgDone
-	if err != nil {
-		return Freshness{}, err
-	}
-	return f, nil
 }

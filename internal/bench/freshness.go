@@ -112,10 +112,16 @@ func (w *streamWatch) wait(sid string, timeout time.Duration) (time.Time, bool) 
 // read API until the session is in its answer and waits for it on the stream. The arrival on
 // the stream may precede the 200 (the server publishes before it acknowledges): that counts as 0.
 func measureFreshness(ctx context.Context, base string, h http.Header, bot string, samples int) (Freshness, error) {
+	return measureFreshnessAcross(ctx, base, base, h, bot, samples)
+}
+
+// measureFreshnessAcross is measureFreshness with the sessions ingested through base and read
+// (read API and stream) through readBase: another node of the same database.
+func measureFreshnessAcross(ctx context.Context, base, readBase string, h http.Header, bot string, samples int) (Freshness, error) {
 	client := &http.Client{Timeout: 10 * time.Second}
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	watch, note, err := openStream(sctx, &http.Client{}, base, h, bot)
+	watch, note, err := openStream(sctx, &http.Client{}, readBase, h, bot)
 	if err != nil {
 		return Freshness{}, err
 	}
@@ -145,7 +151,7 @@ func measureFreshness(ctx context.Context, base string, h http.Header, bot strin
 		acked := time.Now()
 		needle := []byte(`"sessionId":` + strconv.Quote(e.SessionID))
 		for {
-			b, err := post(base+"/api/public/bot/"+bot+"/intentrealtimedata", nil)
+			b, err := post(readBase+"/api/public/bot/"+bot+"/intentrealtimedata", nil)
 			if err != nil {
 				return Freshness{}, fmt.Errorf("freshness read: %w", err)
 			}

@@ -39,10 +39,10 @@ func measureBatched(ctx context.Context, r *Report, cfg Config, d *database, srv
 	r.Batched.Baseline = fmt.Sprintf("store.Apply, %d events per transaction, same rows", perTx*cfg.Batch)
 	logf("ingest, batched: %d producers posting %d events per request, durable, vs %s; %d rounds of %s each",
 		cfg.BatchConns, cfg.Batch, r.Batched.Baseline, cfg.Rounds, cfg.slice())
-	tr := counterTarget(func(n int) (string, []byte) {
+	tr := counterTarget(base, h, func(n int) (string, []byte) {
 		bot, events := batchEvents("b-", n, cfg.Batch, cfg.Bots, t0)
-		return base + "/api/public/bot/" + bot + "/sessionevents", body(events)
-	}, h)
+		return "/api/public/bot/" + bot + "/sessionevents", body(events)
+	})
 	warm(tr, cfg.BatchConns)
 	var (
 		s         = series{pid: srv.cmd.Process.Pid}
@@ -82,10 +82,10 @@ func measureSmall(ctx context.Context, r *Report, cfg Config, d *database, srv *
 	r.Small.Baseline = "store.Apply, one transaction per event, sequential"
 	logf("ingest, small requests: %d producers, one session.completed per request, durable, vs %s; %d rounds",
 		cfg.Producers, r.Small.Baseline, cfg.Rounds)
-	tr := counterTarget(func(n int) (string, []byte) {
+	tr := counterTarget(base, h, func(n int) (string, []byte) {
 		bot, events := batchEvents("s-", n, 1, cfg.Bots, t0)
-		return base + "/api/public/bot/" + bot + "/sessionevents", body(events)
-	}, h)
+		return "/api/public/bot/" + bot + "/sessionevents", body(events)
+	})
 	warm(tr, cfg.Producers)
 	var (
 		s    = series{pid: srv.cmd.Process.Pid}

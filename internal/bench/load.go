@@ -8,11 +8,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
-
-	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
 
 // Load is what one run of the load generator measured.
@@ -63,93 +60,63 @@ func selfCPU() time.Duration {
 // the things it compares (ceiling, read on 1 M, read on 1 k, …) instead of running each once:
 // on a machine whose other load varies, each side then sees the same conditions.
 type series struct {
-	m   vegeta.Metrics
-	ok  uint64
+	o   outcome
 	dur time.Duration
 
 	pid            int           // the server process, whose CPU time is accounted
 	srvCPU, genCPU time.Duration // CPU time of the server and of this process (the generator)
 }
 
-// run drives tr with vegeta at the highest rate that concurrency workers reach (each worker
-// waits for its answer before sending again, as a connection-bound client does) for d.
-func (s *series) run(tr vegeta.Targeter, concurrency int, d time.Duration) {
-	c := uint64(concurrency)
-	a := vegeta.NewAttacker(
-		vegeta.Workers(c), vegeta.MaxWorkers(c),
-		vegeta.Connections(concurrency), vegeta.MaxConnections(concurrency),
-		vegeta.KeepAlive(true), vegeta.Timeout(60*time.Second),
-		vegeta.MaxBody(1<<20),
-	)
+// run drives ep at the highest rate that concurrency connections reach (each waits for its
+// answer before sending again, as a connection-bound client does) for d.
+func (s *series) run(ep endpoint, concurrency int, d time.Duration) {
 	srv0, gen0 := processCPU(s.pid), selfCPU()
 	start := time.Now()
-	for res := range a.Attack(tr, vegeta.ConstantPacer{}, d, "") {
-		s.m.Add(res)
-		if res.Code >= 200 && res.Code < 300 {
-			s.ok++
-		}
-	}
+	o := drive(ep.host, ep.tr, concurrency, d)
 	s.dur += time.Since(start)
 	s.srvCPU += processCPU(s.pid) - srv0
 	s.genCPU += selfCPU() - gen0
+	s.o.merge(o)
 }
 
-// load summarises the slices: successful requests per second of time spent attacking, and the
+// load summarises the slices: successful requests per second of time spent driving, and the
 // latency quantiles over every request.
 func (s *series) load() Load {
-	s.m.Close()
-	l := Load{
-		Requests: s.m.Requests, Success: s.m.Success,
-		P50Ms: ms(s.m.Latencies.P50), P99Ms: ms(s.m.Latencies.P99), MeanMs: ms(s.m.Latencies.Mean),
+	o := &s.o
+	l := Load{Requests: o.requests, P50Ms: ms(o.quantile(0.50)), P99Ms: ms(o.quantile(0.99))}
+	if o.requests > 0 {
+		l.Success = float64(o.ok) / float64(o.requests)
+		var sum time.Duration
+		for _, d := range o.latencies {
+			sum += d
+		}
+		l.MeanMs = ms(sum / time.Duration(max(len(o.latencies), 1)))
+		l.ServerCPUUs = float64(s.srvCPU.Microseconds()) / float64(o.requests)
+		l.GeneratorCPUUs = float64(s.genCPU.Microseconds()) / float64(o.requests)
 	}
 	if s.dur > 0 {
-		l.Throughput = float64(s.ok) / s.dur.Seconds()
+		l.Throughput = float64(o.ok) / s.dur.Seconds()
 	}
-	if s.m.Requests > 0 {
-		l.ServerCPUUs = float64(s.srvCPU.Microseconds()) / float64(s.m.Requests)
-		l.GeneratorCPUUs = float64(s.genCPU.Microseconds()) / float64(s.m.Requests)
-	}
-	if len(s.m.Errors) > 0 {
-		codes := make([]string, 0, len(s.m.StatusCodes))
-		for code, n := range s.m.StatusCodes {
-			codes = append(codes, fmt.Sprintf("%s×%d", code, n))
+	if o.ok < o.requests {
+		codes := make([]string, 0, len(o.codes))
+		for code, n := range o.codes {
+			if code < 200 || code >= 300 {
+				codes = append(codes, fmt.Sprintf("%d×%d", code, n))
+			}
 		}
 		sort.Strings(codes)
-		l.Errors = strings.Join(codes, " ") + ": " + strings.Join(s.m.Errors[:min(3, len(s.m.Errors))], "; ")
+		l.Errors = strings.Join(append(codes, o.errs...), "; ")
 	}
 	return l
 }
 
-// warm runs tr for a second, unmeasured: connections, caches and the runtime settle.
-func warm(tr vegeta.Targeter, concurrency int) {
+// warm runs ep for a second, unmeasured: connections, caches and the runtime settle.
+func warm(ep endpoint, concurrency int) {
 	var s series
-	s.run(tr, concurrency, time.Second)
+	s.run(ep, concurrency, time.Second)
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
-// staticTarget sends the same request every time.
-func staticTarget(method, url string, header http.Header, body []byte) vegeta.Targeter {
-	return vegeta.NewStaticTargeter(vegeta.Target{Method: method, URL: url, Header: header, Body: body})
-}
-
-// counterTarget builds each request's body from a counter, so that every request carries new
-// events. vegeta calls targeters from many workers at once.
-func counterTarget(makeTarget func(n int) (url string, body []byte), header http.Header) vegeta.Targeter {
-	var (
-		mu sync.Mutex
-		n  int
-	)
-	return func(t *vegeta.Target) error {
-		mu.Lock()
-		i := n
-		n++
-		mu.Unlock()
-		t.Method, t.Header = http.MethodPost, header
-		t.URL, t.Body = makeTarget(i)
-		return nil
-	}
-}
 
 // authHeader is the read and ingest APIs' authentication, as Kore clients send it.
 func authHeader(token, account string) http.Header {

@@ -41,6 +41,7 @@ func defineBench(fs *flag.FlagSet) *benchFlags {
 	fs.IntVar(&cfg.BatchConns, "batch-producers", 4, "concurrent producers in the batched ingest run")
 	fs.IntVar(&cfg.Producers, "producers", 64, "concurrent producers of one event per request")
 	fs.IntVar(&cfg.Fresh, "fresh", 200, "freshness samples")
+	fs.IntVar(&cfg.Streams, "streams", 5000, "stream subscribers of the fan-out run (one server, 10 bots)")
 	fs.StringVar(&f.jsonPath, "json", "", "also write the report as JSON to this file")
 	fs.BoolVar(&f.keep, "keep", false, "keep the scratch directory")
 	fs.StringVar(&f.ceiling, "serve-ceiling", "", "internal: serve this file as the read ceiling (the bench runs itself so)")
@@ -62,8 +63,8 @@ func runBench(ctx context.Context, args []string, getenv Env, stdout, stderr io.
 		return &usageError{fmt.Sprintf("bench: unexpected argument %q", fs.Arg(0))}
 	}
 	if cfg.Bots < 2 || cfg.FlatSmall < 1 || cfg.FlatBig < 1 || cfg.Duration <= 0 || cfg.Concurrency < 1 ||
-		cfg.Batch < 1 || cfg.BatchConns < 1 || cfg.Producers < 1 || cfg.Fresh < 1 || cfg.Rounds < 1 {
-		return &usageError{"bench: --bots must be ≥ 2, the other sizes ≥ 1 and --duration > 0"}
+		cfg.Batch < 1 || cfg.BatchConns < 1 || cfg.Producers < 1 || cfg.Fresh < 1 || cfg.Rounds < 1 || cfg.Streams < fanoutMin {
+		return &usageError{"bench: --bots must be ≥ 2, --streams ≥ 10, the other sizes ≥ 1 and --duration > 0"}
 	}
 	cleanup, err := benchScratch(&cfg, stderr, keep)
 	if err != nil {
@@ -87,6 +88,9 @@ func runBench(ctx context.Context, args []string, getenv Env, stdout, stderr io.
 	return nil
 }
 
+// fanoutMin is the fewest stream subscribers: one per bot of the fan-out run.
+const fanoutMin = 10
+
 // openBenchStore opens a database the bench created, with its schema.
 func openBenchStore(ctx context.Context, dsn string) (bench.Store, error) {
 	db, err := openReady(ctx, dsn)
@@ -101,6 +105,10 @@ func sqliteBench(dir string) bench.Backend {
 	return bench.Backend{
 		Name: "SQLite (embedded, WAL, synchronous=FULL)",
 		Open: openBenchStore,
+		Footprint: func(ctx context.Context, path string) (map[string]int64, error) {
+			// dbstat: the pages of each table and index.
+			return footprint(ctx, "sqlite", "file:"+path+"?_pragma=busy_timeout(10000)", "SELECT name, SUM(pgsize) FROM dbstat GROUP BY name")
+		},
 		Copy: func(ctx context.Context, src, name string) (string, func() error, error) {
 			path := filepath.Join(dir, name+".db")
 			drop := func() error {
@@ -145,6 +153,10 @@ func postgresBench(dsn string) bench.Backend {
 	return bench.Backend{
 		Name: "PostgreSQL",
 		Open: openBenchStore,
+		Footprint: func(ctx context.Context, dsn string) (map[string]int64, error) {
+			return pgFootprint(ctx, dsn, `SELECT c.relname, pg_relation_size(c.oid) FROM pg_class c
+				JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'i')`)
+		},
 		Fresh: func(ctx context.Context, name string) (string, func() error, error) {
 			u, err := url.Parse(dsn)
 			if err != nil {
@@ -209,4 +221,52 @@ func benchBackend(dsn, dir string) (bench.Backend, error) {
 		return bench.Backend{}, &usageError{fmt.Sprintf("bench: --db %q: leave it empty (SQLite) or give postgres://...", dsn)}
 	}
 	return sqliteBench(dir), nil
+}
+
+// footprint runs query (name, bytes) on the database and returns its rows.
+func footprint(ctx context.Context, driver, dsn, query string) (map[string]int64, error) {
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	rows, err := db.QueryContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var name string
+		var n int64
+		if err := rows.Scan(&name, &n); err != nil {
+			return nil, err
+		}
+		out[name] = n
+	}
+	return out, rows.Err()
+}
+
+// pgFootprint is footprint on PostgreSQL.
+func pgFootprint(ctx context.Context, dsn, query string) (map[string]int64, error) {
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close(context.Background())
+	rows, err := conn.Query(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var name string
+		var n int64
+		if err := rows.Scan(&name, &n); err != nil {
+			return nil, err
+		}
+		out[name] = n
+	}
+	return out, rows.Err()
 }

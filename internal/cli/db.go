@@ -42,6 +42,8 @@ type backend struct {
 	// SoleWriter means this process is the store's only writer (embedded SQLite, guarded by
 	// the serve lock), so that a read cache invalidated by its own commits is exact.
 	SoleWriter bool
+	// Checkpoints, when set, moves the store's WAL checkpoints off its writer (SQLite).
+	Checkpoints store.Checkpointer
 }
 
 // openDB opens the storage named by dsn: a file path or sqlite:// URL, or postgres://.
@@ -57,7 +59,7 @@ func openDB(ctx context.Context, dsn string) (*backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &backend{versionedStore: s, SoleWriter: true}, nil
+	return &backend{versionedStore: s, SoleWriter: true, Checkpoints: s}, nil
 }
 
 func isPostgres(dsn string) bool {

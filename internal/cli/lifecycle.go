@@ -74,6 +74,11 @@ func (l *lifecycle) workers(c serveConfig, log *slog.Logger) []worker {
 	ws := []worker{{"erasure", func(ctx context.Context) (func(), error) {
 		w := &erasure.Worker{Store: l.db, Batch: lifecycleBatch, Pause: lifecyclePause, Interval: 2 * time.Second,
 			Wake: l.wake, Removed: l.removed, Log: log}
+		if l.db.Removals != nil {
+			// Other nodes clear their read caches when the removal notice reaches them, within
+			// milliseconds; a second before "done" leaves them ample time.
+			w.Settle = time.Second
+		}
 		return goUntilDone(ctx, w.Run), nil
 	}}}
 	if c.retention.Enabled() {

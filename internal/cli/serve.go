@@ -48,7 +48,11 @@ type serveConfig struct {
 	corsOrigins     []string // browser origins allowed to call the read, summary and stream APIs
 	webhooks        webhooksConfig
 	conns           connConfig
+	logSample       int
+	readCacheSize   byteSize
 	retention       retention.Policy // --retention, --retention-account
+	// requestLog is not a flag: runServe sets it to write request lines beside the logger.
+	requestLog *httpapi.RequestLog
 }
 
 // connConfig bounds the connections a server holds and how long an idle one may stay.
@@ -85,8 +89,11 @@ func defineServe(fs *flag.FlagSet, c *serveConfig) *serveFlags {
 	fs.DurationVar(&c.conns.readHeaderTimeout, "read-header-timeout", 10*time.Second, "a connection that has not sent a whole request head within this is closed (reaps silent sockets)")
 	fs.DurationVar(&c.conns.idleTimeout, "idle-timeout", 60*time.Second, "a kept-alive connection without a request for this long is closed")
 	webhooksFlags(fs, &c.webhooks)
-	fs.BoolVar(&c.readCache, "read-cache", true, "serve repeated unfiltered reads of a bot from memory until a commit changes it; SQLite only (--read-cache=false turns it off)")
+	fs.BoolVar(&c.readCache, "read-cache", true, "serve repeated unfiltered reads of a bot from memory until a commit changes it (on PostgreSQL, until the change feed brings another node's commit); --read-cache=false turns it off")
 	fs.DurationVar(&c.logFlush, "log-flush", 100*time.Millisecond, "write request log lines out every interval instead of one write per line; warnings and errors at once; 0 writes every line at once")
+	c.readCacheSize = 32 << 20
+	fs.Var(&c.readCacheSize, "read-cache-size", "bound of the read cache's answers in bytes, e.g. 32MB (the default); least recently read bots are dropped first")
+	fs.IntVar(&c.logSample, "log-sample", 1, "log one in N request lines of 2xx and 3xx answers; 4xx, 5xx and client-gone lines are always logged")
 	fs.StringVar(&c.tlsCert, "tls-cert", "", "serve HTTPS and HTTP/2 with this PEM `file` of the certificate (and its chain); with --tls-key; re-read on SIGHUP")
 	fs.StringVar(&c.tlsKey, "tls-key", "", "PEM `file` of the certificate's private key; with --tls-cert; re-read on SIGHUP")
 	fs.Var(c.retention.DefaultFlag(), "retention", "delete sessions whose end (or newest event, while incomplete) is older than this, and refuse events as old as that (answered as expired): 90d, 36h; 0 keeps everything")
@@ -124,8 +131,8 @@ func (c *serveConfig) check(level string, overrides []string) error {
 	if c.logFormat != "text" && c.logFormat != "json" {
 		return &usageError{fmt.Sprintf("serve: --log-format %q: use text or json", c.logFormat)}
 	}
-	if c.rateLimit < 0 || c.authFailLimit < 0 || c.dashboardRate < 0 || c.maxBody <= 0 || c.maxEvents <= 0 {
-		return &usageError{"serve: --rate-limit, --auth-fail-limit and --dashboard-rate-limit must be ≥ 0, --max-body and --max-events > 0"}
+	if c.rateLimit < 0 || c.authFailLimit < 0 || c.dashboardRate < 0 || c.maxBody <= 0 || c.maxEvents <= 0 || c.logSample < 1 {
+		return &usageError{"serve: --rate-limit, --auth-fail-limit and --dashboard-rate-limit must be ≥ 0, --max-body, --max-events and --log-sample > 0"}
 	}
 	if c.conns.max < 0 || c.conns.readHeaderTimeout <= 0 || c.conns.idleTimeout <= 0 {
 		return &usageError{"serve: --max-conns must be ≥ 0, --read-header-timeout and --idle-timeout > 0"}
@@ -171,6 +178,13 @@ func pageRate(flag int) int {
 
 // newLogger returns the server's logger and a function that writes out what it buffered.
 func newLogger(ctx context.Context, c serveConfig, w io.Writer) (*slog.Logger, func()) {
+	log, _, flush := newLogging(ctx, c, w)
+	return log, flush
+}
+
+// newLogging is newLogger that also returns the writer the logger writes to (buffered), for
+// the preformatted request lines.
+func newLogging(ctx context.Context, c serveConfig, w io.Writer) (*slog.Logger, io.Writer, func()) {
 	flush := func() {}
 	if c.logFlush > 0 {
 		buf := newLogBuffer(w)
@@ -185,7 +199,7 @@ func newLogger(ctx context.Context, c serveConfig, w io.Writer) (*slog.Logger, f
 	if c.logFlush > 0 {
 		h = flushingHandler{Handler: h, flush: flush}
 	}
-	return slog.New(h), flush
+	return slog.New(h), w, flush
 }
 
 func runServe(ctx context.Context, args []string, getenv Env, stdout, stderr io.Writer) error {
@@ -195,8 +209,9 @@ func runServe(ctx context.Context, args []string, getenv Env, stdout, stderr io.
 	}
 	logCtx, stopLog := context.WithCancel(context.Background())
 	defer stopLog()
-	log, flushLog := newLogger(logCtx, c, stderr)
+	log, logW, flushLog := newLogging(logCtx, c, stderr)
 	defer flushLog()
+	c.requestLog = &httpapi.RequestLog{W: logW, JSON: c.logFormat == "json", Sample: c.logSample}
 	release, err := lockServe(c.dsn)
 	if err != nil {
 		return err
@@ -236,18 +251,28 @@ func buildServer(ctx context.Context, c serveConfig, log *slog.Logger, stdout io
 	m := metrics.New()
 	broker := live.NewBroker()
 	m.SetStreamSubscribers(broker.Subscribers)
+	// The read cache: on one node (SQLite) every commit passes through the committer, which
+	// drops the answers it changes before its producer hears of it. With several nodes
+	// (PostgreSQL) the committer does that for this node's commits (read-your-writes here)
+	// and the change feed, which reads every node's commits back, for the others': another
+	// node's commit is seen here after the feed's delay (NOTIFY, else the 1 s poll).
+	var readCache *httpapi.ReadCache
+	if c.readCache && (db.SoleWriter || db.Changes != nil) {
+		readCache = httpapi.NewReadCache(int64(c.readCacheSize))
+	}
 	pressure := &webhook.Pressure{}
 	hooks := newDispatcher(c.webhooks, db, m, pressure, log)
 	var publisher ingest.Publisher = publishers{broker, hooks}
 	if db.Changes != nil { // shared by several nodes: feed the broker (and wake webhooks) from storage
-		if publisher, err = startFeed(feedCtx, db, db.Changes, publishers{broker, hooks}, log); err != nil {
+		var fed live.Publisher = publishers{broker, hooks}
+		if readCache != nil {
+			fed = publishers{readCache, broker, hooks}
+		}
+		if publisher, err = startFeed(feedCtx, db, db.Changes, fed, log); err != nil {
 			return nil, err
 		}
 	}
-	var readCache *httpapi.ReadCache
-	if c.readCache && db.SoleWriter {
-		// One node, the only writer: every commit passes here before its producer hears of it.
-		readCache = httpapi.NewReadCache(10_000)
+	if readCache != nil {
 		publisher = publishers{readCache, publisher}
 	}
 	// The policy cache's lifetime bounds how long a policy change takes to apply: 5 s allowed.
@@ -280,7 +305,7 @@ func buildServer(ctx context.Context, c serveConfig, log *slog.Logger, stdout io
 		Sessions: db, Summary: &summary.Service{Source: db}, Ingest: committer, Tokens: verifier, Apps: apps, Limiter: limiter, Storage: db,
 		Metrics: m, Logger: log, Limits: httpapi.Limits{MaxBodyBytes: c.maxBody, MaxEvents: c.maxEvents},
 		Stopping: s.stopping, Changes: db, Live: broker, ReadCache: readCache, Export: db, Erasures: s.lifecycle.erasures,
-		AuthFailures: authFailures, CORSOrigins: c.corsOrigins,
+		AuthFailures: authFailures, CORSOrigins: c.corsOrigins, RequestLog: c.requestLog,
 		Dashboard: dashboard.New(dashboard.Options{Apps: apps, SignInApps: apps.Fresh(), PageRate: pageRate(c.dashboardRate)}),
 	})
 

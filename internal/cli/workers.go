@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"time"
 
 	"github.com/intentrt/intentrt/internal/alert"
 	"github.com/intentrt/intentrt/internal/ingest"
@@ -25,6 +26,10 @@ type worker struct {
 	// once it has ended (nil when cancelling ctx is enough), or an error that stops serve.
 	start func(ctx context.Context) (stop func(), err error)
 }
+
+// checkpointEvery is how often the WAL is checkpointed beside the writer: often enough that
+// the WAL stays short (reads scan its index), rarely enough to cost nothing measurable.
+const checkpointEvery = 250 * time.Millisecond
 
 // serveWorkers lists the workers of "serve", in start order.
 func serveWorkers(c serveConfig, db *backend, committer *ingest.Committer, hooks *webhook.Dispatcher, alerts *alert.Evaluator, m *metrics.Metrics, base string, stdout io.Writer, log *slog.Logger) []worker {
@@ -48,6 +53,11 @@ func serveWorkers(c serveConfig, db *backend, committer *ingest.Committer, hooks
 		{"alert evaluation", func(ctx context.Context) (func(), error) {
 			return goUntilDone(ctx, alerts.Run), nil
 		}},
+	}
+	if db.Checkpoints != nil {
+		ws = append(ws, worker{"wal checkpoints", func(ctx context.Context) (func(), error) {
+			return goUntilDone(ctx, func(ctx context.Context) { db.Checkpoints.RunCheckpoints(ctx, checkpointEvery, log) }), nil
+		}})
 	}
 	if c.demo {
 		ws = append(ws, worker{"demo", func(ctx context.Context) (func(), error) {

@@ -121,9 +121,13 @@ func (s *Service) now() time.Time {
 // Worker runs the open requests, oldest first, a step (one transaction) at a time; a request
 // interrupted by a restart or a crash is picked up where its last committed step left it.
 type Worker struct {
-	Store    store.Lifecycle
-	Batch    int
-	Pause    time.Duration // between steps: lets ingest and reads in
+	Store store.Lifecycle
+	Batch int
+	Pause time.Duration // between steps: lets ingest and reads in
+	// Settle is the wait before the step that finds nothing left and records the request
+	// done: on a shared database, the time every node has to hear of the last removals and
+	// clear its caches, so that done means gone on every node.
+	Settle   time.Duration
 	Interval time.Duration // how often open requests are looked for (other nodes' too)
 	Wake     <-chan struct{}
 	// Removed is told the bots whose sessions went, after each step commits.
@@ -186,10 +190,14 @@ func (w *Worker) run(ctx context.Context, e store.Erasure) bool {
 				"sessions", e.SessionsErased+erased, "outcome", "done")
 			return true
 		}
+		wait := w.Pause
+		if r.Sessions < w.Batch {
+			wait = max(w.Pause, w.Settle) // the next step should find nothing left
+		}
 		select {
 		case <-ctx.Done():
 			return false
-		case <-time.After(w.Pause):
+		case <-time.After(wait):
 		}
 	}
 }

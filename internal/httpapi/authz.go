@@ -10,6 +10,13 @@ import (
 	"github.com/intentrt/intentrt/internal/session"
 )
 
+// The contract's headers "accountId" and "auth" in net/http's canonical form: Header.Get
+// canonicalises its key, which for a key not already canonical allocates on every request.
+const (
+	hdrAccountID = "Accountid"
+	hdrAuth      = "Auth"
+)
+
 // caller is who a request acts as, once authorised.
 type caller struct {
 	App     auth.App
@@ -49,12 +56,12 @@ func (h *handlers) authorize(w http.ResponseWriter, r *http.Request, scope auth.
 // error. Whether the app may act on that account is the caller's check.
 func (h *handlers) authenticate(w http.ResponseWriter, r *http.Request) (string, auth.App, bool) {
 	fail := func() (string, auth.App, bool) { return "", auth.App{}, false }
-	if len(r.Header.Values("accountId")) > 1 {
+	if len(r.Header[hdrAccountID]) > 1 {
 		// Proxies and clients disagree on which of two values counts; refuse to pick one.
 		h.writeError(w, r, http.StatusBadRequest, "header accountId must be given once")
 		return fail()
 	}
-	account := r.Header.Get("accountId")
+	account := r.Header.Get(hdrAccountID)
 	if account == "" {
 		h.writeError(w, r, http.StatusBadRequest, "header accountId is required")
 		return fail()
@@ -70,7 +77,7 @@ func (h *handlers) authenticate(w http.ResponseWriter, r *http.Request) (string,
 	if h.authThrottled(w, r) {
 		return fail()
 	}
-	token := r.Header.Get("auth")
+	token := r.Header.Get(hdrAuth)
 	if token == "" {
 		// The scheme name is case-insensitive (RFC 9110 §11.1): "bearer x" is "Bearer x".
 		if scheme, v, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {

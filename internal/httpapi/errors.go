@@ -37,6 +37,10 @@ func (h *handlers) writeError(w http.ResponseWriter, r *http.Request, status int
 	writeJSON(w, status, errorBody{Errors: []errorItem{{Msg: msg, Code: status}}})
 }
 
+// StatusClientClosed is the status logged and counted for a request whose client went away
+// before its answer was ready (nginx's 499).
+const StatusClientClosed = 499
+
 // writeInternal answers a failure of a dependency: 503 when retrying may help (storage down,
 // shutting down), 500 otherwise. The cause goes to the log with the request id, never to the
 // client.
@@ -48,13 +52,19 @@ func (h *handlers) writeInternal(w http.ResponseWriter, r *http.Request, err err
 		id = info.id
 	}
 	switch {
+	case r.Context().Err() != nil:
+		// The client hung up (net/http cancels a request's context when its connection
+		// closes): nobody reads this answer, and it is no failure of ours. It is logged at info
+		// with its own outcome and counted under code 499 (nginx's "client closed request"),
+		// apart from the 5xx that page an operator.
+		if info != nil {
+			info.clientGone = true
+		}
+		h.writeError(w, r, StatusClientClosed, "client closed request")
 	case errors.Is(err, store.ErrUnavailable), errors.Is(err, ingest.ErrClosed),
 		errors.Is(err, context.DeadlineExceeded):
 		w.Header().Set("Retry-After", "1")
 		h.writeError(w, r, http.StatusServiceUnavailable, "service temporarily unavailable, retry shortly (request "+id+")")
-	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
-		// The client hung up; whatever we write goes nowhere, but the log shows 499-like cause.
-		h.writeError(w, r, http.StatusServiceUnavailable, "request cancelled")
 	default:
 		h.writeError(w, r, http.StatusInternalServerError, "internal error (request "+id+")")
 	}

@@ -3,11 +3,11 @@ package httpapi
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
+	"encoding/binary"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -20,6 +20,18 @@ type reqInfo struct {
 	clientID string
 	errMsg   string
 	cause    error
+	// clientGone: the client went away before the answer was ready (see writeInternal).
+	clientGone bool
+}
+
+// nosniff is the X-Content-Type-Options header's value, shared: net/http only reads it.
+var nosniff = []string{"nosniff"}
+
+// reqState is what the middleware keeps for one request, allocated together.
+type reqState struct {
+	info     reqInfo
+	sw       statusWriter
+	idHeader [1]string // the X-Request-Id header's value slice
 }
 
 func infoFrom(ctx context.Context) *reqInfo {
@@ -67,10 +79,29 @@ func (w *statusWriter) Flush() {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
+// requestIDs makes request ids: a counter scrambled by a bijection (an odd multiplier, then a
+// random key), so that ids are unique within the process, look unrelated and differ between
+// processes, without crypto/rand's cost on every request.
+var requestIDs struct {
+	key uint64
+	n   atomic.Uint64
+}
+
+func init() {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	requestIDs.key = binary.LittleEndian.Uint64(b[:])
+}
+
 func newRequestID() string {
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
+	v := requestIDs.n.Add(1)*0x9E3779B97F4A7C15 ^ requestIDs.key
+	var b [16]byte
+	const digits = "0123456789abcdef"
+	for i := 15; i >= 0; i-- {
+		b[i] = digits[v&0xf]
+		v >>= 4
+	}
+	return string(b[:])
 }
 
 func validRequestID(s string) bool {
@@ -90,14 +121,17 @@ func validRequestID(s string) bool {
 func (h *handlers) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		info := &reqInfo{id: r.Header.Get("X-Request-Id")}
-		if !validRequestID(info.id) {
+		st := &reqState{} // one allocation for what every request needs
+		info := &st.info
+		if info.id = r.Header.Get("X-Request-Id"); !validRequestID(info.id) {
 			info.id = newRequestID()
 		}
-		w.Header().Set("X-Request-Id", info.id)
+		st.idHeader[0] = info.id
+		hd := w.Header()
+		hd["X-Request-Id"] = st.idHeader[:]
 		// No answer of this server is meant to be sniffed into another type (an error body
 		// echoing a path rendered as HTML, say).
-		w.Header().Set("X-Content-Type-Options", "nosniff")
+		hd["X-Content-Type-Options"] = nosniff
 		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, info))
 		// An older Kore page printed ".../{botId}//intentrealtimedata"; the mux would redirect
 		// such a path, so it is collapsed here and served as is.
@@ -105,7 +139,8 @@ func (h *handlers) middleware(next http.Handler) http.Handler {
 			r.URL.Path = collapseSlashes(r.URL.Path)
 			r.URL.RawPath = ""
 		}
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &st.sw
+		sw.ResponseWriter = w
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
@@ -135,25 +170,37 @@ func (h *handlers) logRequest(r *http.Request, sw *statusWriter, info *reqInfo, 
 	if status == 0 {
 		status = http.StatusOK
 	}
-	h.Metrics.Requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
-	h.Metrics.RequestDuration.WithLabelValues(route).Observe(took.Seconds())
-	level := slog.LevelInfo
-	if status >= 500 {
+	h.counted.observe(h.Metrics, route, status, took)
+	level, outcome := slog.LevelInfo, ""
+	switch {
+	case info.clientGone:
+		outcome = "client_gone"
+	case status >= 500:
 		level = slog.LevelError
+	}
+	if level == slog.LevelInfo && h.RequestLog != nil {
+		if !h.Logger.Enabled(r.Context(), level) {
+			return
+		}
+		l := reqLine{at: start.Add(took), id: info.id, method: r.Method, path: r.URL.Path, remote: r.RemoteAddr,
+			account: info.account, clientID: info.clientID, errMsg: info.errMsg, outcome: outcome,
+			status: status, bytes: sw.bytes, took: took}
+		if info.cause != nil {
+			l.cause = info.cause.Error()
+		}
+		h.RequestLog.write(&l)
+		return
 	}
 	attrs := []slog.Attr{
 		slog.String("request_id", info.id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
 		slog.Int("status", status), slog.Int64("bytes", sw.bytes), slog.Float64("took_ms", float64(took.Microseconds())/1000),
 		slog.String("remote", r.RemoteAddr),
 	}
-	if info.account != "" {
-		attrs = append(attrs, slog.String("account", info.account))
-	}
-	if info.clientID != "" {
-		attrs = append(attrs, slog.String("client_id", info.clientID))
-	}
-	if info.errMsg != "" {
-		attrs = append(attrs, slog.String("error", info.errMsg))
+	for _, a := range [...]slog.Attr{slog.String("account", info.account), slog.String("client_id", info.clientID),
+		slog.String("error", info.errMsg), slog.String("outcome", outcome)} {
+		if a.Value.String() != "" {
+			attrs = append(attrs, a)
+		}
 	}
 	if info.cause != nil {
 		attrs = append(attrs, slog.String("cause", info.cause.Error()))

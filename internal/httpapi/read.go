@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 
 	"github.com/intentrt/intentrt/internal/auth"
 	"github.com/intentrt/intentrt/internal/session"
@@ -32,9 +33,9 @@ func (h *handlers) handleRead(w http.ResponseWriter, r *http.Request) {
 	cacheable := h.ReadCache != nil && q.IsDefault()
 	var gen uint64
 	if cacheable {
-		var body []byte
-		if body, gen = h.ReadCache.get(c.Account, c.Bot); body != nil {
-			writeAnswer(w, body)
+		var e *cached
+		if e, gen = h.ReadCache.get(c.Account, c.Bot); e != nil {
+			writeAnswerLen(w, e.body, e.clen)
 			return
 		}
 	}
@@ -51,6 +52,9 @@ func (h *handlers) handleRead(w http.ResponseWriter, r *http.Request) {
 
 // readQuery reads the optional filter body, bounded, and parses it in the domain.
 func readQuery(r *http.Request) (session.Query, error) {
+	if r.ContentLength == 0 { // the polling client's request: nothing to read or allocate
+		return session.ParseQuery(nil)
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxReadBody))
 	if err != nil {
 		var mbe *http.MaxBytesError
@@ -62,8 +66,21 @@ func readQuery(r *http.Request) (session.Query, error) {
 	return session.ParseQuery(body)
 }
 
+// jsonType is the answers' Content-Type header value, shared: net/http only reads it.
+var jsonType = []string{"application/json; charset=utf-8"}
+
+// writeAnswer writes a 200 of body in one Write with its Content-Length, so that net/http
+// sends it as is instead of chunked (a chunk header, the body, then a terminator).
 func writeAnswer(w http.ResponseWriter, body []byte) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	writeAnswerLen(w, body, []string{strconv.Itoa(len(body))})
+}
+
+// writeAnswerLen is writeAnswer with the Content-Length header's value given: the body's
+// length, formatted (the read cache keeps it with the body).
+func writeAnswerLen(w http.ResponseWriter, body []byte, clen []string) {
+	hd := w.Header()
+	hd["Content-Type"] = jsonType
+	hd["Content-Length"] = clen
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body) // the client may be gone; nothing to do about it
 }

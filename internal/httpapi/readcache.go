@@ -1,7 +1,9 @@
 package httpapi
 
 import (
+	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/intentrt/intentrt/internal/session"
 )
@@ -10,37 +12,64 @@ import (
 // bots, as the bytes sent. Kore's clients poll that answer; between two commits that touch a
 // bot it cannot change, so a poll costs a map lookup instead of a storage read and an encoding.
 //
-// It is exact, not time-based: every commit's changes pass through Invalidate (the committer's
-// publisher) before the producer gets its 200, and an answer is kept only if no change of its
-// bot was published since before it was read. That holds when this process is the only writer
-// (the embedded SQLite backend); with several nodes on one database, other nodes' commits
-// would reach it only through the change feed, later, so the CLI does not use it there.
+// It is exact, not time-based: every change passes through Invalidate before anyone is told of
+// it, which drops the bot's answer, and an answer read from storage is kept only if no change
+// of its bot was published since before its storage read (a generation check). On one node
+// (SQLite) the committer invalidates before the producer's 200; with several nodes each node
+// also invalidates from the change feed, so another node's commit is seen here after the
+// feed's delay.
+//
+// It is bounded by bytes and evicts with CLOCK (second chance): a hit only sets a bit, under
+// the read lock, and the hand passes over recently read answers once before dropping them, so
+// a large set of active bots keeps a steady hit rate instead of being cleared all at once.
 type ReadCache struct {
 	mu      sync.RWMutex
-	gen     uint64                 // bumped by every Invalidate
-	changed map[readKey]uint64     // the gen at which each bot last changed
-	floor   uint64                 // bots absent from changed count as changed at floor
-	entries map[readKey]readAnswer // answers, with the gen read before their storage read
-	max     int
+	gen     uint64              // bumped by every Invalidate
+	changed map[readKey]uint64  // the gen at which each bot last changed (bounded: see marks)
+	floor   uint64              // bots absent from changed count as changed at floor
+	entries map[readKey]*cached // answers
+	ring    []*cached           // CLOCK order; nil where an answer was dropped
+	free    []int               // nil slots of ring
+	hand    int
+	bytes   int64 // accounted size of the answers held
+	max     int64 // bound of bytes
+	marks   int   // bound of len(changed)
+
+	hits, misses atomic.Uint64
 }
 
 type readKey struct{ account, bot string }
 
-type readAnswer struct {
-	gen  uint64
+// cached is one answer.
+type cached struct {
+	key  readKey
 	body []byte
+	clen []string // its Content-Length header's value, formatted once (net/http only reads it)
+	slot int
+	ref  atomic.Bool // read since the hand last passed
 }
 
-// NewReadCache returns a cache of at most max answers (and as many change marks).
-func NewReadCache(max int) *ReadCache {
-	return &ReadCache{changed: map[readKey]uint64{}, entries: map[readKey]readAnswer{}, max: max}
+// entryOverhead approximates what an answer costs beyond its body: the entry, its map slot,
+// its ring slot and the key strings' headers.
+const entryOverhead = 160
+
+func (e *cached) size() int64 {
+	return int64(cap(e.body)+len(e.key.account)+len(e.key.bot)+len(e.clen[0])) + entryOverhead
 }
 
-// Publish is Invalidate, so that the cache can stand in the committer's chain of publishers.
+// NewReadCache returns a cache of at most maxBytes of answers.
+func NewReadCache(maxBytes int64) *ReadCache {
+	return &ReadCache{
+		changed: map[readKey]uint64{}, entries: map[readKey]*cached{}, max: maxBytes,
+		marks: max(int(maxBytes/1024), 1024),
+	}
+}
+
+// Publish is Invalidate, so that the cache can stand in a chain of publishers.
 func (c *ReadCache) Publish(changes []session.Change) { c.Invalidate(changes) }
 
-// Invalidate marks the bots of changes as changed. It must be called after the changes are
-// committed and before anyone is told they are.
+// Invalidate drops the answers of the bots of changes and marks them as changed. It must be
+// called after the changes are committed and before anyone is told they are.
 func (c *ReadCache) Invalidate(changes []session.Change) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -48,24 +77,45 @@ func (c *ReadCache) Invalidate(changes []session.Change) {
 	for _, ch := range changes {
 		k := readKey{ch.State.Account, ch.State.Bot}
 		c.changed[k] = c.gen
-		delete(c.entries, k)
+		if e, ok := c.entries[k]; ok {
+			c.drop(e)
+		}
 	}
-	if len(c.changed) > c.max {
+	// The marks only matter to storage reads in flight (see put): when they overflow they are
+	// forgotten, and reads that began before then are not kept. Answers held stay: their
+	// bots' changes dropped them already.
+	if len(c.changed) > c.marks {
 		clear(c.changed)
 		c.floor = c.gen
 	}
 }
 
-// get returns the answer of a bot if it is still current; otherwise the gen to store the
-// answer about to be read from storage with.
-func (c *ReadCache) get(account, bot string) (body []byte, gen uint64) {
-	k := readKey{account, bot}
+// Stats returns the hits and misses so far.
+func (c *ReadCache) Stats() (hits, misses uint64) { return c.hits.Load(), c.misses.Load() }
+
+// Bytes returns the accounted size of the answers held.
+func (c *ReadCache) Bytes() int64 {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	if e, ok := c.entries[k]; ok && e.gen >= c.changedAt(k) {
-		return e.body, 0
+	return c.bytes
+}
+
+// get returns the answer of a bot if one is held; otherwise the gen to store the answer about
+// to be read from storage with.
+func (c *ReadCache) get(account, bot string) (e *cached, gen uint64) {
+	c.mu.RLock()
+	e = c.entries[readKey{account, bot}]
+	gen = c.gen
+	c.mu.RUnlock()
+	if e == nil {
+		c.misses.Add(1)
+		return nil, gen
 	}
-	return nil, c.gen
+	if !e.ref.Load() {
+		e.ref.Store(true)
+	}
+	c.hits.Add(1)
+	return e, 0
 }
 
 func (c *ReadCache) changedAt(k readKey) uint64 {
@@ -75,16 +125,61 @@ func (c *ReadCache) changedAt(k readKey) uint64 {
 	return c.floor
 }
 
-// put keeps an answer read from storage after get returned gen, unless its bot changed since.
+// put keeps an answer read from storage after get returned gen, unless its bot changed since
+// or it is larger than the whole cache.
 func (c *ReadCache) put(account, bot string, gen uint64, body []byte) {
 	k := readKey{account, bot}
+	if cap(body)-len(body) > len(body)/8 { // the encoder's estimate was generous: hold no slack
+		body = append(make([]byte, 0, len(body)), body...)
+	}
+	e := &cached{key: k, body: body, clen: []string{strconv.Itoa(len(body))}}
+	size := e.size()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if gen < c.changedAt(k) {
+	if gen < c.changedAt(k) || size > c.max {
 		return // a commit raced the storage read: the answer may already be stale
 	}
-	if len(c.entries) >= c.max {
-		clear(c.entries)
+	if old, ok := c.entries[k]; ok {
+		c.drop(old)
 	}
-	c.entries[k] = readAnswer{gen: gen, body: body}
+	for c.bytes+size > c.max {
+		c.evictOne()
+	}
+	if n := len(c.free); n > 0 {
+		e.slot = c.free[n-1]
+		c.free = c.free[:n-1]
+		c.ring[e.slot] = e
+	} else {
+		e.slot = len(c.ring)
+		c.ring = append(c.ring, e)
+	}
+	c.entries[k] = e
+	c.bytes += size
+}
+
+// evictOne moves the hand until it drops an answer not read since the hand last passed it.
+func (c *ReadCache) evictOne() {
+	for {
+		if c.hand >= len(c.ring) {
+			c.hand = 0
+		}
+		e := c.ring[c.hand]
+		c.hand++
+		if e == nil {
+			continue
+		}
+		if e.ref.Swap(false) {
+			continue // a second chance
+		}
+		c.drop(e)
+		return
+	}
+}
+
+// drop removes e; its ring slot is reused by the next answer.
+func (c *ReadCache) drop(e *cached) {
+	delete(c.entries, e.key)
+	c.ring[e.slot] = nil
+	c.free = append(c.free, e.slot)
+	c.bytes -= e.size()
 }

@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"math/rand/v2"
+	"strconv"
 	"testing"
 
 	"github.com/intentrt/intentrt/internal/session"
@@ -14,12 +16,18 @@ func change(account, bot string) []session.Change {
 // of the same bot can interleave: an answer read before a commit's publication must never be
 // served after it, whichever of the two finished first.
 func TestReadCacheNeverServesAnAnswerOlderThanACommit(t *testing.T) {
-	c := NewReadCache(100)
-	hit := func(bot string) bool { b, _ := c.get("a", bot); return b != nil }
+	c := NewReadCache(1 << 20)
+	hit := func(bot string) bool { e, _ := c.get("a", bot); return e != nil }
+	body := func(c *ReadCache, bot string) string {
+		if e, _ := c.get("a", bot); e != nil {
+			return string(e.body)
+		}
+		return ""
+	}
 
 	_, gen := c.get("a", "b1")
 	c.put("a", "b1", gen, []byte("v1"))
-	if b, _ := c.get("a", "b1"); string(b) != "v1" {
+	if b := body(c, "b1"); b != "v1" {
 		t.Fatalf("fresh answer not served: %q", b)
 	}
 
@@ -41,22 +49,67 @@ func TestReadCacheNeverServesAnAnswerOlderThanACommit(t *testing.T) {
 	c.put("a", "b1", gen, []byte("v2"))
 	c.Invalidate(change("a", "b2"))
 	c.Invalidate(change("other", "b1"))
-	if b, _ := c.get("a", "b1"); string(b) != "v2" {
+	if b := body(c, "b1"); b != "v2" {
 		t.Fatalf("answer dropped by another bot's commit: %q", b)
 	}
 
-	// When the change marks overflow they are forgotten wholesale, and every answer older than
-	// that moment counts as changed.
-	small := NewReadCache(2)
+	// When the change marks overflow they are forgotten wholesale: a storage read that began
+	// before then is not kept, but answers held stay (their bots' changes dropped them).
+	small := NewReadCache(1 << 20)
+	small.marks = 2
 	_, gen = small.get("a", "keep")
 	small.put("a", "keep", gen, []byte("v"))
 	_, late := small.get("a", "late")
 	small.Invalidate(append(append(change("a", "x"), change("a", "y")...), change("a", "z")...))
-	if b, _ := small.get("a", "keep"); b != nil {
-		t.Fatal("answer older than the forgotten marks served")
+	if b := body(small, "keep"); b != "v" {
+		t.Fatalf("an answer whose bot did not change was dropped: %q", b)
 	}
 	small.put("a", "late", late, []byte("stale"))
-	if b, _ := small.get("a", "late"); b != nil {
+	if hit := body(small, "late"); hit != "" {
 		t.Fatal("answer read before the forgotten marks kept")
+	}
+}
+
+// The cache holds at most its bytes, and with 100 000 active bots, far more than fit, its hit
+// rate stays steady: a hot tenth of the bots, read nine times in ten, keeps being served from
+// memory in every window, while commits keep invalidating bots at random.
+func TestReadCacheBoundedBySizeWithSteadyHits(t *testing.T) {
+	const bots, maxBytes = 100_000, 16 << 20
+	c := NewReadCache(maxBytes)
+	body := make([]byte, 700)
+	rng := rand.New(rand.NewPCG(1, 2))
+	read := func(i int) bool {
+		bot := "st-" + strconv.Itoa(i)
+		if e, _ := c.get("a", bot); e != nil {
+			return true
+		}
+		_, gen := c.get("a", bot)
+		c.put("a", bot, gen, body)
+		return false
+	}
+	const window = 20_000
+	for w := range 30 {
+		hits := 0
+		for range window {
+			i := rng.IntN(bots)
+			if rng.IntN(10) < 9 {
+				i = rng.IntN(bots / 10)
+			}
+			if read(i) {
+				hits++
+			}
+			if rng.IntN(20) == 0 {
+				c.Invalidate(change("a", "st-"+strconv.Itoa(rng.IntN(bots))))
+			}
+			if c.bytes > maxBytes {
+				t.Fatalf("%d bytes held, bound %d", c.bytes, maxBytes)
+			}
+		}
+		if w >= 5 && hits < window*6/10 {
+			t.Fatalf("window %d: hit rate %.2f, want a steady ≥ 0.6", w, float64(hits)/window)
+		}
+	}
+	if len(c.entries) == 0 || c.Bytes() < maxBytes*9/10 {
+		t.Fatalf("%d answers in %d bytes: the cache should be nearly full", len(c.entries), c.Bytes())
 	}
 }

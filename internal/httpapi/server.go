@@ -104,6 +104,9 @@ type Deps struct {
 	Export Exporter
 	// Dashboard, when set, serves the web page and its JSON routes (see routes for where).
 	Dashboard *dashboard.Dashboard
+	// RequestLog, when set, writes the routine request lines preformatted (see RequestLog);
+	// otherwise every line goes through Logger.
+	RequestLog *RequestLog
 	// CORSOrigins are the browser origins (as NormalizeOrigin returns them, or "*") that may
 	// call the read API and the routes beneath it; none: no CORS headers anywhere (cors.go).
 	CORSOrigins []string
@@ -114,6 +117,7 @@ type Deps struct {
 type handlers struct {
 	Deps
 	streams streamSlots // open streams per app, for StreamOptions.MaxPerApp
+	counted requestMetrics
 }
 
 // NewServer returns the whole HTTP service as one handler.

@@ -1,9 +1,7 @@
 package httpapi
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -213,15 +211,15 @@ func (h *handlers) pump(ctx context.Context, sw *sseWriter, sub *live.Subscripti
 	defer idle.Stop()
 	for {
 		select {
-		case ch := <-sub.C():
-			if ch.Seq <= last {
-				continue // already sent by the replay
-			}
-			var err error
-			if last, err = sendBurst(sw, sub, ch, last); err != nil {
+		case <-sub.Ready():
+			sent, err := sendBurst(sw, sub, last)
+			if err != nil {
 				return
 			}
-			idle.Reset(opts.IdleTimeout)
+			if sent > last {
+				last = sent
+				idle.Reset(opts.IdleTimeout)
+			}
 		case at := <-sub.Notices():
 			if sw.notice(at) != nil || sw.flush() != nil {
 				return
@@ -251,23 +249,27 @@ func (h *handlers) pump(ctx context.Context, sw *sseWriter, sub *live.Subscripti
 	}
 }
 
-// sendBurst sends ch and whatever else is already queued, then flushes once: one flush per
-// burst. Changes at or below last were already sent by the replay. It returns the new last.
-func sendBurst(sw *sseWriter, sub *live.Subscription, ch session.Change, last int64) (int64, error) {
+// sendBurst sends every change queued, then flushes once: one flush per burst. Changes at or
+// below last were already sent by the replay. It returns the new last.
+func sendBurst(sw *sseWriter, sub *live.Subscription, last int64) (int64, error) {
+	sent := false
 	for {
-		if ch.Seq > last {
-			if err := sw.event(ch, ch.Kind); err != nil {
-				return last, err
-			}
-			last = ch.Seq
+		ch, ok := sub.Next()
+		if !ok {
+			break
 		}
-		select {
-		case ch = <-sub.C():
+		if ch.Seq <= last {
 			continue
-		default:
 		}
-		return last, sw.flush()
+		if err := sw.event(ch, ch.Kind); err != nil {
+			return last, err
+		}
+		last, sent = ch.Seq, true
 	}
+	if !sent {
+		return last, nil
+	}
+	return last, sw.flush()
 }
 
 var errClientGone = errors.New("client gone")
@@ -307,7 +309,6 @@ type sseWriter struct {
 	rc      *http.ResponseController
 	timeout time.Duration
 	buf     []byte
-	data    bytes.Buffer
 
 	// origin is the client's cursor; replayed remembers the sessions the replay has sent
 	// (by a hash of their id), so that each is named "session" once and "session.updated"
@@ -356,21 +357,15 @@ func (s *sseWriter) event(ch session.Change, kind session.ChangeKind) error {
 	if kind == session.ChangeUpdated && s.liveFrom > 0 && ch.State.CompletedSeq > s.origin && ch.State.CompletedSeq <= s.liveFrom {
 		kind = s.replayKind(ch)
 	}
-	// The read API's encoding (no HTML escaping), on one line: JSON never needs a raw newline.
-	s.data.Reset()
-	enc := json.NewEncoder(&s.data)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(ch.State.View()); err != nil {
-		return err
-	}
-	data := bytes.TrimSuffix(s.data.Bytes(), []byte("\n"))
+	// The read API's encoding (no HTML escaping, no reflection), on one line: JSON never needs
+	// a raw newline.
 	s.buf = s.buf[:0]
 	s.buf = append(s.buf, "id: "...)
 	s.buf = strconv.AppendInt(s.buf, ch.Seq, 10)
 	s.buf = append(s.buf, "\nevent: "...)
 	s.buf = append(s.buf, kind...)
 	s.buf = append(s.buf, "\ndata: "...)
-	s.buf = append(s.buf, data...)
+	s.buf = ch.State.AppendViewJSON(s.buf)
 	s.buf = append(s.buf, "\n\n"...)
 	return s.write(s.buf)
 }

@@ -1,6 +1,8 @@
 package live
 
 import (
+	"runtime"
+	"strconv"
 	"testing"
 	"time"
 
@@ -29,12 +31,11 @@ func publish(t *testing.T, b *Broker, changes ...session.Change) {
 func drain(s *Subscription) []int64 {
 	var seqs []int64
 	for {
-		select {
-		case c := <-s.C():
-			seqs = append(seqs, c.Seq)
-		default:
+		c, ok := s.Next()
+		if !ok {
 			return seqs
 		}
+		seqs = append(seqs, c.Seq)
 	}
 }
 
@@ -152,9 +153,11 @@ func TestBrokerNoGapUnderLoad(t *testing.T) {
 		defer close(done)
 		for {
 			select {
-			case c := <-s.C():
-				got = append(got, c.Seq)
-				time.Sleep(10 * time.Microsecond)
+			case <-s.Ready():
+				for c, ok := s.Next(); ok; c, ok = s.Next() {
+					got = append(got, c.Seq)
+					time.Sleep(10 * time.Microsecond)
+				}
 			case <-s.Dropped():
 				return
 			case <-stop:
@@ -178,5 +181,48 @@ func TestBrokerNoGapUnderLoad(t *testing.T) {
 	}
 	if len(got) < 5000 && !dropped(s) {
 		t.Fatalf("%d of 5000 delivered, yet the subscriber was not dropped", len(got))
+	}
+}
+
+func heapInUse() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+// An idle subscriber holds at most 16 KiB, whatever its buffer allows, and what a burst
+// queued is let go of once it is taken; closing every subscriber gives the memory back.
+func TestSubscriberMemory(t *testing.T) {
+	b := NewBroker()
+	const n = 5000
+	base := heapInUse()
+	subs := make([]*Subscription, n)
+	for i := range subs {
+		subs[i] = b.Subscribe("a", "bot-"+strconv.Itoa(i%50), 1024)
+	}
+	if per := (heapInUse() - base) / n; per > 16<<10 {
+		t.Fatalf("%d bytes per idle subscriber, want ≤ 16 KiB", per)
+	}
+	// A burst of 100 changes per bot, then every subscriber takes them.
+	for seq := int64(1); seq <= 100; seq++ {
+		for bot := range 50 {
+			publish(t, b, change("a", "bot-"+strconv.Itoa(bot), seq))
+		}
+	}
+	for _, s := range subs {
+		if got := drain(s); len(got) != 100 {
+			t.Fatalf("subscriber got %d changes, want 100", len(got))
+		}
+	}
+	if per := (heapInUse() - base) / n; per > 16<<10 {
+		t.Fatalf("%d bytes per subscriber after a burst was taken, want ≤ 16 KiB", per)
+	}
+	for _, s := range subs {
+		s.Close()
+	}
+	subs = nil
+	if left := int64(heapInUse()) - int64(base); left > 1<<20 {
+		t.Fatalf("%d bytes still held after every subscriber left", left)
 	}
 }

@@ -59,22 +59,34 @@ func TestFeedPublishesStorageChanges(t *testing.T) {
 	}
 	go feed.Run(ctx)
 
+	next := func(wait time.Duration) (session.Change, bool) {
+		deadline := time.After(wait)
+		for {
+			if ch, ok := sub.Next(); ok {
+				return ch, true
+			}
+			select {
+			case <-sub.Ready():
+			case <-deadline:
+				return session.Change{}, false
+			}
+		}
+	}
 	receive := func(want ...string) {
 		t.Helper()
 		for _, id := range want {
-			select {
-			case ch := <-sub.C():
+			ch, ok := next(10 * time.Second)
+			switch {
+			case ok:
 				if ch.State.SessionID != id || ch.Kind != session.ChangeCompleted {
 					t.Fatalf("got %s (%s), want %s", ch.State.SessionID, ch.Kind, id)
 				}
-			case <-time.After(10 * time.Second):
+			default:
 				t.Fatalf("%s did not arrive", id)
 			}
 		}
-		select {
-		case ch := <-sub.C():
+		if ch, ok := next(50 * time.Millisecond); ok {
 			t.Fatalf("unexpected %s at cursor %d", ch.State.SessionID, ch.Seq)
-		case <-time.After(50 * time.Millisecond):
 		}
 	}
 	apply(2, 3)

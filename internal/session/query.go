@@ -22,11 +22,13 @@ type queryBody struct {
 // behaviour: the latest DefaultLimit sessions. Account and Bot are left for the caller, who
 // takes them from the authorised request. Errors are safe to show the client.
 func ParseQuery(body []byte) (Query, error) {
-	q := Query{Limit: DefaultLimit}
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 || string(body) == "null" {
-		return q, nil
+		// Returned before q exists: a polling client's empty body allocates nothing (q
+		// escapes below, to the filters' parser).
+		return Query{Limit: DefaultLimit}, nil
 	}
+	q := Query{Limit: DefaultLimit}
 	b, err := decodeQueryBody(body)
 	if err != nil {
 		return q, err

@@ -172,7 +172,7 @@ type Lifecycle interface {
 	OpenErasures(ctx context.Context) ([]Erasure, error)
 	// EraseStep removes at most limit sessions of the request's users from every bot of its
 	// account, with their aggregates, and counts them on the request, in one transaction; the
-	// step that finds fewer than limit marks it done and forgets the ids.
+	// step that finds none left marks it done and forgets the ids.
 	EraseStep(ctx context.Context, requestID string, limit int, now time.Time) (Removed, bool, error)
 }
 
@@ -245,4 +245,13 @@ type NodeRegistry interface {
 	Heartbeat(ctx context.Context, id string, now time.Time, ttl time.Duration) (int, error)
 	// Leave forgets node id at once, so that the others take over its share.
 	Leave(ctx context.Context, id string) error
+}
+
+// Checkpointer is a store whose write-ahead log is copied into the database by checkpoints
+// (SQLite in WAL mode). By default the writer runs them inside a commit once the log is
+// long; RunCheckpoints takes them off the writer and runs them beside it instead.
+type Checkpointer interface {
+	// RunCheckpoints checkpoints every interval, without blocking the writer, until ctx ends;
+	// the writer's own checkpoints are off meanwhile and back on when it returns.
+	RunCheckpoints(ctx context.Context, every time.Duration, log *slog.Logger)
 }

@@ -164,7 +164,9 @@ func (s *Store) EraseStep(ctx context.Context, requestID string, limit int, now 
 		return out, false, err
 	}
 	out.Sessions = len(states)
-	done := len(states) < limit
+	// Done only when a step finds nothing left: the last removals were committed (and, on a
+	// shared database, announced to every node) by an earlier step.
+	done := len(states) == 0
 	if done {
 		_, err = tx.ExecContext(ctx, `UPDATE erasures SET status = 'done', user_ids = '[]', sessions_erased = sessions_erased + ?,
 			completed_at = ? WHERE request_id = ?`, len(states), now.UnixNano(), requestID)

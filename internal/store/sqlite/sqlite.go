@@ -27,6 +27,7 @@ var migrationFS embed.FS
 // Store is the SQLite backend.
 type Store struct {
 	w, r *sql.DB
+	path string
 
 	mu    sync.Mutex
 	stmts map[string]*sql.Stmt // prepared on the single write connection
@@ -71,6 +72,7 @@ func (s *Store) readStmt(ctx context.Context, query string) *sql.Stmt {
 
 var _ store.Store = (*Store)(nil)
 var _ store.Migrator = (*Store)(nil)
+var _ store.Checkpointer = (*Store)(nil)
 
 // Open opens (creating if needed) the database file at path. It does not touch the schema; the
 // caller decides whether to migrate (see SchemaVersion and Migrate).
@@ -108,7 +110,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 	files := watchFiles(path)
-	return &Store{w: w, r: r, stmts: map[string]*sql.Stmt{}, rstmts: map[string]*sql.Stmt{}, files: files}, nil
+	return &Store{w: w, r: r, path: path, stmts: map[string]*sql.Stmt{}, rstmts: map[string]*sql.Stmt{}, files: files}, nil
 }
 
 // Close closes both pools.

@@ -1,0 +1,56 @@
+package e2e
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/intentrt/intentrt/internal/store/postgres/pgtest"
+	"github.com/intentrt/intentrt/internal/testserver"
+)
+
+// With two nodes on one PostgreSQL database, each keeps a read cache invalidated by the
+// change feed: a node sees its own commit at once (read-your-writes), and the other node's
+// cached answer is replaced once the feed brings the commit — never served stale for longer.
+func TestMultiNodeReadCache(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	a := testserver.StartDB(t, dsn)
+	b := testserver.StartDB(t, dsn)
+	const account, bot = "acct-cache", "st-cache"
+	tok := a.CreateApp(t, testserver.AppSpec{Account: account}).Token(t)
+	defaultRead := func(s *testserver.Server) map[string]bool {
+		t.Helper()
+		resp, body := s.Do(t, http.MethodPost, readPath(bot), testserver.Headers(tok, account), "")
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("read: %d %s", resp.StatusCode, body)
+		}
+		ids := map[string]bool{}
+		for _, ks := range decodeSessions(t, body) {
+			ids[ks.SessionID] = true
+		}
+		return ids
+	}
+	a.Ingest(t, tok, account, bot, "["+scaleEvents("rc", 0)+"]")
+	for range 2 { // both nodes read, and cache, the answer with one session
+		for _, s := range []*testserver.Server{a, b} {
+			if got := defaultRead(s); !got["rc-00000"] || len(got) != 1 {
+				waitFor(t, "the first session on both nodes", func() bool { g := defaultRead(s); return g["rc-00000"] && len(g) == 1 })
+			}
+		}
+	}
+	for i, writer := range []*testserver.Server{a, b} {
+		other := []*testserver.Server{b, a}[i]
+		id := []string{"rc-00001", "rc-00002"}[i]
+		writer.Ingest(t, tok, account, bot, "["+scaleEvents("rc", i+1)+"]")
+		if !defaultRead(writer)[id] {
+			t.Fatalf("the node that committed %s does not read it at once", id)
+		}
+		start := time.Now()
+		for !defaultRead(other)[id] {
+			if time.Since(start) > 5*time.Second {
+				t.Fatalf("the other node still serves an answer without %s 5 s after its commit", id)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+}
