@@ -34,7 +34,7 @@ func variedEvents(prefix string, n int, base time.Time) []session.Event {
 		evs[i] = session.Event{Type: session.TypeCompleted, SessionID: fmt.Sprintf("%s%d", prefix, i), EventID: fmt.Sprintf("e-%s%d", prefix, i),
 			Channel: channels[h>>8%4], ANI: "+12605554468", DNI: "+18005550100", UserID: fmt.Sprintf("u-%d", i),
 			Status: session.Statuses[h>>12%4], DeflectedTo: deflected,
-			StartTime: end.Add(-time.Duration(h>>40%900) * time.Second), EndTime: end, Intents: names}
+			Time: end, StartTime: end.Add(-time.Duration(h>>40%900) * time.Second), EndTime: end, Intents: names}
 	}
 	return evs
 }
