@@ -55,12 +55,18 @@ func privEvents(sid string, p personal) string {
 }
 
 // leaks returns what of the raw values haystack holds: a whole value, or any five characters of
-// one in a row (more than the four a mask keeps).
+// one in a row (more than the four a mask keeps). A run made only of hex digits and hyphens is
+// not searched: random ids (client ids, node ids, UUIDs) are made of those, and "8-092" of
+// "+1 617-338-0921" was once found in one. Every value keeps runs with a space, a plus or a
+// letter beyond f, so each is still searched along its whole length.
 func leaks(haystack []byte, raws ...personal) []string {
 	var found []string
 	for _, p := range raws {
 		for _, v := range []string{p.ANI, p.DNI, p.UserID} {
 			for i := 0; i+5 <= len(v); i++ {
+				if strings.Trim(v[i:i+5], "0123456789abcdef-") == "" {
+					continue
+				}
 				if bytes.Contains(haystack, []byte(v[i:i+5])) {
 					found = append(found, fmt.Sprintf("%q of %q", v[i:i+5], v))
 				}
