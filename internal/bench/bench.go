@@ -93,34 +93,11 @@ func Run(ctx context.Context, cfg Config, be Backend) (*Report, error) {
 		return nil, err
 	}
 	defer small.close()
-	srv, err := startChild(ctx, cfg.Exe, []string{"serve", "--addr", "127.0.0.1:0", "--db", big.dsn, "--rate-limit", "0"},
-		filepath.Join(cfg.Dir, "serve-big.log"))
+	srv, srvStore, srvSmall, stop, err := startServers(ctx, cfg, be, big, small)
 	if err != nil {
 		return nil, err
 	}
-	defer srv.Stop()
-	// The storage path: the same database served with the read cache off, so that every read
-	// queries storage. The flatness figure compares that path on 1 M and on 1 k sessions.
-	storeDSN := big.dsn
-	if be.Copy != nil {
-		var drop func() error
-		if storeDSN, drop, err = be.Copy(ctx, big.dsn, "big-nocache"); err != nil {
-			return nil, fmt.Errorf("copy the large database: %w", err)
-		}
-		defer drop()
-	}
-	srvStore, err := startChild(ctx, cfg.Exe, []string{"serve", "--addr", "127.0.0.1:0", "--db", storeDSN, "--rate-limit", "0", "--read-cache=false"},
-		filepath.Join(cfg.Dir, "serve-big-nocache.log"))
-	if err != nil {
-		return nil, err
-	}
-	defer srvStore.Stop()
-	srvSmall, err := startChild(ctx, cfg.Exe, []string{"serve", "--addr", "127.0.0.1:0", "--db", small.dsn, "--rate-limit", "0", "--read-cache=false"},
-		filepath.Join(cfg.Dir, "serve-small.log"))
-	if err != nil {
-		return nil, err
-	}
-	defer srvSmall.Stop()
+	defer stop()
 	h := authHeader(big.token, account)
 
 	// 1 and 4. Read on 1 M and on 1 k sessions against the ceiling.
@@ -208,6 +185,47 @@ func (d *database) close() {
 	if d.drop != nil {
 		_ = d.drop()
 	}
+}
+
+// startServers starts the three serve processes a run measures: the large database with its
+// read cache, a copy of it without (the storage path, whose flatness compares it with the
+// small database), and the small database without. stop stops what was started, in reverse.
+func startServers(ctx context.Context, cfg Config, be Backend, big, small *database) (srv, srvStore, srvSmall *child, stop func(), err error) {
+	var stops []func() error
+	stop = func() {
+		for i := len(stops) - 1; i >= 0; i-- {
+			_ = stops[i]()
+		}
+	}
+	srv, err = startChild(ctx, cfg.Exe, []string{"serve", "--addr", "127.0.0.1:0", "--db", big.dsn, "--rate-limit", "0"},
+		filepath.Join(cfg.Dir, "serve-big.log"))
+	if err != nil {
+		return nil, nil, nil, stop, err
+	}
+	stops = append(stops, srv.Stop)
+	// The storage path: the same database served with the read cache off, so that every read
+	// queries storage. The flatness figure compares that path on 1 M and on 1 k sessions.
+	storeDSN := big.dsn
+	if be.Copy != nil {
+		var drop func() error
+		if storeDSN, drop, err = be.Copy(ctx, big.dsn, "big-nocache"); err != nil {
+			return nil, nil, nil, stop, fmt.Errorf("copy the large database: %w", err)
+		}
+		stops = append(stops, drop)
+	}
+	srvStore, err = startChild(ctx, cfg.Exe, []string{"serve", "--addr", "127.0.0.1:0", "--db", storeDSN, "--rate-limit", "0", "--read-cache=false"},
+		filepath.Join(cfg.Dir, "serve-big-nocache.log"))
+	if err != nil {
+		return nil, nil, nil, stop, err
+	}
+	stops = append(stops, srvStore.Stop)
+	srvSmall, err = startChild(ctx, cfg.Exe, []string{"serve", "--addr", "127.0.0.1:0", "--db", small.dsn, "--rate-limit", "0", "--read-cache=false"},
+		filepath.Join(cfg.Dir, "serve-small.log"))
+	if err != nil {
+		return nil, nil, nil, stop, err
+	}
+	stops = append(stops, srvSmall.Stop)
+	return srv, srvStore, srvSmall, stop, nil
 }
 
 // prepare creates a database with an app and sessions stored straight through the store.
