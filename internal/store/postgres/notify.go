@@ -9,22 +9,31 @@ import (
 )
 
 // Listen calls onChange whenever any node commits new cursors (Apply's NOTIFY), until ctx ends.
-// It holds one connection of its own outside the pool (a LISTEN lives on one session) and
-// reconnects by itself when the database comes back; after each (re)connection it calls onChange
-// once, since notifications sent while it was away are lost. It is a latency path only: the
-// change feed also polls, so a missed notification delays a session, never loses it.
+// After each (re)connection it calls onChange once, since notifications sent while it was away
+// are lost. It is a latency path only: the change feed also polls, so a missed notification
+// delays a session, never loses it.
 func (s *Store) Listen(ctx context.Context, onChange func(), log *slog.Logger) {
+	s.listen(ctx, ChangesChannel, onChange, func(string) { onChange() }, log)
+}
+
+// listen delivers the payloads of one LISTEN/NOTIFY channel to onNotify until ctx ends. It holds
+// one connection of its own outside the pool (a LISTEN lives on one session) and reconnects by
+// itself, with backoff, when the database comes back, calling onConnect (if any) each time.
+func (s *Store) listen(ctx context.Context, channel string, onConnect func(), onNotify func(payload string), log *slog.Logger) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	backoff := 100 * time.Millisecond
 	failing := false
 	for ctx.Err() == nil {
-		err := s.listenOnce(ctx, onChange, func() {
+		err := s.listenOnce(ctx, channel, onNotify, func() {
 			backoff = 100 * time.Millisecond
 			if failing {
 				failing = false
-				log.Info("listen: connected again", "channel", ChangesChannel)
+				log.Info("listen: connected again", "channel", channel)
+			}
+			if onConnect != nil {
+				onConnect()
 			}
 		})
 		if ctx.Err() != nil {
@@ -32,7 +41,7 @@ func (s *Store) Listen(ctx context.Context, onChange func(), log *slog.Logger) {
 		}
 		if !failing {
 			failing = true
-			log.Warn("listen: connection lost; reconnecting", "channel", ChangesChannel, "err", mapErr(err))
+			log.Warn("listen: connection lost; reconnecting", "channel", channel, "err", mapErr(err))
 		}
 		select {
 		case <-ctx.Done():
@@ -43,11 +52,11 @@ func (s *Store) Listen(ctx context.Context, onChange func(), log *slog.Logger) {
 	}
 }
 
-func (s *Store) listenOnce(ctx context.Context, onChange, connected func()) error {
+func (s *Store) listenOnce(ctx context.Context, channel string, onNotify func(string), connected func()) error {
 	cctx, cancel := context.WithTimeout(ctx, s.opts.OpTimeout)
 	conn, err := pgx.ConnectConfig(cctx, s.cfg.ConnConfig.Copy())
 	if err == nil {
-		_, err = conn.Exec(cctx, "LISTEN "+ChangesChannel)
+		_, err = conn.Exec(cctx, "LISTEN "+channel)
 	}
 	cancel()
 	if conn != nil {
@@ -61,11 +70,11 @@ func (s *Store) listenOnce(ctx context.Context, onChange, connected func()) erro
 		return err
 	}
 	connected()
-	onChange()
 	for {
-		if _, err := conn.WaitForNotification(ctx); err != nil {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
 			return err
 		}
-		onChange()
+		onNotify(n.Payload)
 	}
 }

@@ -4,9 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/intentrt/intentrt/internal/store"
 )
@@ -30,51 +27,10 @@ func removedPayload(b store.BotRef) string {
 // notification lost while disconnected only delays a summary notice: storage no longer holds
 // the sessions, and no node of a shared database keeps reads in memory beyond that.
 func (s *Store) ListenRemovals(ctx context.Context, onRemoved func([]store.BotRef), log *slog.Logger) {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	backoff := 100 * time.Millisecond
-	for ctx.Err() == nil {
-		err := s.listenRemovalsOnce(ctx, onRemoved, func() { backoff = 100 * time.Millisecond })
-		if ctx.Err() != nil {
-			return
-		}
-		log.Debug("listen: connection lost; reconnecting", "channel", RemovedChannel, "err", mapErr(err))
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(backoff):
-		}
-		backoff = min(backoff*2, 2*time.Second)
-	}
-}
-
-func (s *Store) listenRemovalsOnce(ctx context.Context, onRemoved func([]store.BotRef), connected func()) error {
-	cctx, cancel := context.WithTimeout(ctx, s.opts.OpTimeout)
-	conn, err := pgx.ConnectConfig(cctx, s.cfg.ConnConfig.Copy())
-	if err == nil {
-		_, err = conn.Exec(cctx, "LISTEN "+RemovedChannel)
-	}
-	cancel()
-	if conn != nil {
-		defer func() {
-			c, cancel := context.WithTimeout(context.Background(), time.Second)
-			defer cancel()
-			conn.Close(c)
-		}()
-	}
-	if err != nil {
-		return err
-	}
-	connected()
-	for {
-		n, err := conn.WaitForNotification(ctx)
-		if err != nil {
-			return err
-		}
+	s.listen(ctx, RemovedChannel, nil, func(payload string) {
 		var b [2]string
-		if json.Unmarshal([]byte(n.Payload), &b) == nil {
+		if json.Unmarshal([]byte(payload), &b) == nil {
 			onRemoved([]store.BotRef{{Account: b[0], Bot: b[1]}})
 		}
-	}
+	}, log)
 }
