@@ -18,8 +18,9 @@ import (
 // pictures in docs/screenshots are copies of them, refreshed by hand.
 const screenshotDir = "testdata/screenshots"
 
-// browser starts a headless Chromium from INTENTRT_TEST_CHROMIUM with a fresh profile.
-func browser(t *testing.T) context.Context {
+// browser starts a headless Chromium from INTENTRT_TEST_CHROMIUM with a fresh profile, and the
+// given options beside the usual ones.
+func browser(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	path := os.Getenv("INTENTRT_TEST_CHROMIUM")
 	if path == "" {
@@ -40,9 +41,10 @@ func browser(t *testing.T) context.Context {
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1280, 1000),
 	)
+	opts = append(opts, extra...)
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelC := chromedp.NewContext(actx)
-	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
+	ctx, cancelT := context.WithTimeout(ctx, 120*time.Second)
 	t.Cleanup(func() { cancelT(); cancelC(); cancelA() })
 	start := time.Now()
 	if err := chromedp.Do(ctx); err != nil {

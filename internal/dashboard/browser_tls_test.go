@@ -3,7 +3,6 @@ package dashboard_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"testing"
 	"time"
 
@@ -16,31 +15,7 @@ import (
 // Chromium, told to accept any certificate (the test's own is trusted by nobody else).
 func tlsBrowser(t *testing.T) context.Context {
 	t.Helper()
-	path := os.Getenv("INTENTRT_TEST_CHROMIUM")
-	if path == "" {
-		t.Skip("INTENTRT_TEST_CHROMIUM is not set (e.g. /usr/bin/chromium): skipping the browser tests")
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("ignore-certificate-errors", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.NoFirstRun,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 1000),
-	)
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelC := chromedp.NewContext(actx)
-	ctx, cancelT := context.WithTimeout(ctx, 120*time.Second)
-	t.Cleanup(func() { cancelT(); cancelC(); cancelA() })
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	return ctx
+	return browser(t, chromedp.Flag("ignore-certificate-errors", true))
 }
 
 // TestEightTabsOverHTTPS opens the dashboard in eight tabs of one Chromium over HTTPS. Over
