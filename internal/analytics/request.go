@@ -164,6 +164,24 @@ func (r *Request) MinuteRange() (lo, hi int64) {
 	return MinuteOf(r.PrevFrom), MinuteOf(r.To)
 }
 
+// HourAligned reports whether every minute boundary the summary needs — the previous window's
+// start and every bucket edge, From and To included — starts a UTC hour. Then each hourly
+// roll-up row (Hourly) lies wholly inside one bucket, or wholly inside the previous window, so
+// Summarize over the hourly rows equals Summarize over the minute rows, and a store may read the
+// roughly sixty times fewer hourly rows. That holds for 1h and 1d buckets in every zone whose
+// offsets in the window are whole hours.
+func (r *Request) HourAligned() bool {
+	if MinuteOf(r.PrevFrom)%60 != 0 || MinuteOf(r.To)%60 != 0 {
+		return false
+	}
+	for _, e := range r.Edges {
+		if MinuteOf(e)%60 != 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // Wants reports whether a store must hand the row with key k to Summarize: its minute lies in
 // MinuteRange, its channel passes the filter, and with an intent filter it is that intent's row.
 // A store may filter in SQL on the same terms, or hand over more; Summarize skips the rest.

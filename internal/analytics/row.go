@@ -132,3 +132,20 @@ func CompareKeys(a, b *Key) int {
 	return cmp.Or(cmp.Compare(a.Minute, b.Minute), cmp.Compare(a.Channel, b.Channel),
 		cmp.Compare(a.Status, b.Status), cmp.Compare(a.DeflectedTo, b.DeflectedTo), cmp.Compare(a.Intent, b.Intent))
 }
+
+// HourOf is the first minute of the UTC hour that holds minute m: the key minute of an hourly
+// roll-up row.
+func HourOf(m int64) int64 { return m - (m%60+60)%60 }
+
+// Hourly rolls rows up to their UTC hour: each row's minute becomes HourOf(minute) and rows of
+// one hour and key are summed (Combine), in key order. rows is left as it was; an hourly row
+// holds exactly the sum of the minute rows it covers, so a store that applies the same deltas to
+// both tables keeps one the roll-up of the other.
+func Hourly(rows []Row) ([]Row, error) {
+	out := make([]Row, len(rows))
+	for i, r := range rows {
+		r.Minute = HourOf(r.Minute)
+		out[i] = r
+	}
+	return Combine(out) // Values.Add builds new histograms: the minute rows' are not touched
+}

@@ -102,7 +102,7 @@ func TestAggregatesBuiltOnUpgrade(t *testing.T) {
 		defer conn.Close(ctx)
 		// Back to version 2: what the aggregates migration and every later one made is dropped
 		// with their records (a migration that creates tables adds them here).
-		for _, q := range []string{`DROP TABLE aggregates`, `DROP INDEX sessions_in_progress`, `DROP TABLE accounts, pseudonym_key`,
+		for _, q := range []string{`DROP TABLE aggregates`, `DROP TABLE aggregates_hourly`, `DROP INDEX sessions_in_progress`, `DROP TABLE accounts, pseudonym_key`,
 			`DROP TABLE webhooks, webhook_dead_letters, leases, alert_rules, alert_events`,
 			`DROP TABLE erasures`, `DROP INDEX sessions_expiry, sessions_user, events_seen_expiry`,
 			`ALTER TABLE sessions DROP COLUMN last_ns`, `ALTER TABLE events_seen DROP COLUMN at_ns`,

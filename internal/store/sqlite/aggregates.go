@@ -19,32 +19,49 @@ import (
 // cost a third of the ingest throughput.
 const aggChunk = 64
 
-// aggUpserts[n] adds n delta rows: an absent row is inserted, a present one is added to, its
-// histogram merged by intentrt_hist_add (registered below) — one statement, no read-back.
-var aggUpserts = func() []string {
-	out := make([]string, aggChunk+1)
+// aggTable is one table of aggregate rows and the statements applyAggregates runs on it: the
+// per-minute rows and their hourly roll-ups (docs/analytics.md) have the same columns and key.
+type aggTable struct {
+	// upserts[n] adds n delta rows: an absent row is inserted, a present one is added to, its
+	// histogram merged by intentrt_hist_add (registered below) — one statement, no read-back.
+	upserts []string
+	// sweep deletes the rows of a minute range that no longer count a session. Only a commit
+	// that takes sessions away (an update, an erasure) can leave one, so only such a commit
+	// runs it. A row taken below zero, or inserted with none, is refused by the table's
+	// triggers: the aggregates would be out of step with the sessions.
+	sweep string
+}
+
+func newAggTable(name string) aggTable {
+	t := aggTable{upserts: make([]string, aggChunk+1),
+		sweep: `DELETE FROM ` + name + ` WHERE account = ? AND bot = ? AND minute >= ? AND minute <= ? AND sessions = 0`}
 	for n := 1; n <= aggChunk; n++ {
-		out[n] = `INSERT INTO aggregates (account, bot, minute, channel, status, deflected_to, intent,
+		t.upserts[n] = `INSERT INTO ` + name + ` (account, bot, minute, channel, status, deflected_to, intent,
 			sessions, no_intent, handled_sum, hist) VALUES ` +
 			strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?,?,?,?,?),", n), ",") + `
 			ON CONFLICT (account, bot, minute, channel, status, deflected_to, intent) DO UPDATE SET
 			sessions = sessions + excluded.sessions, no_intent = no_intent + excluded.no_intent,
 			handled_sum = handled_sum + excluded.handled_sum, hist = intentrt_hist_add(hist, excluded.hist)`
 	}
-	return out
-}()
+	return t
+}
 
-// qAggSweep deletes the rows of a minute range that no longer count a session. Only a commit
-// that takes sessions away (an update, an erasure) can leave one, so only such a commit runs it.
-// A row taken below zero, or inserted with none, is refused by the table's triggers: the
-// aggregates would be out of step with the sessions.
-const qAggSweep = `DELETE FROM aggregates WHERE account = ? AND bot = ? AND minute >= ? AND minute <= ? AND sessions = 0`
-
-// aggQueries are the statements applyAggregates runs, which Apply prepares with its own;
-// aggIndex finds one in that list.
 var (
-	aggQueries = append(aggUpserts[1:aggChunk+1:aggChunk+1], qAggSweep)
-	aggIndex   = func() map[string]int {
+	aggMinutes = newAggTable("aggregates")
+	aggHours   = newAggTable("aggregates_hourly")
+)
+
+// aggQueries are the statements applyAggregates runs on both tables, which Apply prepares with
+// its own; aggIndex finds one in that list.
+var (
+	aggQueries = func() []string {
+		var qs []string
+		for _, t := range []*aggTable{&aggMinutes, &aggHours} {
+			qs = append(append(qs, t.upserts[1:]...), t.sweep)
+		}
+		return qs
+	}()
+	aggIndex = func() map[string]int {
 		m := make(map[string]int, len(aggQueries))
 		for i, q := range aggQueries {
 			m[q] = i
@@ -65,10 +82,24 @@ func init() {
 // execer runs one statement of the transaction.
 type execer func(ctx context.Context, query string, args ...any) error
 
-// applyAggregates adds the combined delta rows of a commit to the aggregates, a chunk of rows
-// per statement; rows brought to zero are swept (qAggSweep). (Skipping the combination, which
-// a single writer could, measured slower: it merges many rows of a busy commit.)
+// applyAggregates adds the combined delta rows of one bot's commit to the minute rows and,
+// rolled up to their hour, to the hourly rows, in the same transaction: the hourly table stays
+// exactly the sum of the minute table.
 func applyAggregates(ctx context.Context, exec execer, account, bot string, delta []analytics.Row) error {
+	if err := applyTo(ctx, exec, &aggMinutes, account, bot, delta); err != nil {
+		return err
+	}
+	hourly, err := analytics.Hourly(delta)
+	if err != nil {
+		return fmt.Errorf("roll up aggregates: %w", err)
+	}
+	return applyTo(ctx, exec, &aggHours, account, bot, hourly)
+}
+
+// applyTo adds delta rows, in key order, to table t, a chunk of rows per statement; rows brought
+// to zero are swept (aggTable.sweep). (Skipping the combination, which a single writer could,
+// measured slower: it merges many rows of a busy commit.)
+func applyTo(ctx context.Context, exec execer, t *aggTable, account, bot string, delta []analytics.Row) error {
 	var lo, hi int64
 	shrinks := false
 	args := make([]any, 0, 11*min(len(delta), aggChunk))
@@ -89,12 +120,12 @@ func applyAggregates(ctx context.Context, exec execer, account, bot string, delt
 				shrinks = true
 			}
 		}
-		if err := exec(ctx, aggUpserts[len(rows)], args...); err != nil {
+		if err := exec(ctx, t.upserts[len(rows)], args...); err != nil {
 			return fmt.Errorf("add to aggregates: %w", err)
 		}
 	}
 	if shrinks {
-		if err := exec(ctx, qAggSweep, account, bot, lo, hi); err != nil {
+		if err := exec(ctx, t.sweep, account, bot, lo, hi); err != nil {
 			return fmt.Errorf("sweep aggregates: %w", err)
 		}
 	}
@@ -137,12 +168,13 @@ func rebuildAggregates(ctx context.Context, tx *sql.Tx) error {
 }
 
 // AggregateRows reads the aggregate rows a summary needs, through the primary key: the bot's
-// rows in the minute range, narrowed by channel and intent in SQL.
+// rows in the minute range, narrowed by channel and intent in SQL — hourly roll-ups when every
+// boundary of the request starts an hour (analytics.Request.HourAligned), minute rows otherwise.
 func (s *Store) AggregateRows(ctx context.Context, account, bot string, req *analytics.Request) ([]analytics.Row, error) {
 	lo, hi := req.MinuteRange()
 	var sb strings.Builder
-	sb.WriteString(`SELECT ` + sqlrow.AggregateColumns + `
-		FROM aggregates WHERE account = ? AND bot = ? AND minute >= ? AND minute < ?`)
+	sb.WriteString(`SELECT ` + sqlrow.AggregateColumns + ` FROM ` + sqlrow.AggregateTable(req) + `
+		WHERE account = ? AND bot = ? AND minute >= ? AND minute < ?`)
 	args := []any{account, bot, lo, hi}
 	if len(req.Channels) > 0 {
 		sb.WriteString(" AND channel IN (" + strings.TrimSuffix(strings.Repeat("?,", len(req.Channels)), ",") + ")")

@@ -51,7 +51,7 @@ func TestAggregatesBuiltOnUpgrade(t *testing.T) {
 		defer raw.Close()
 		// Back to version 1: what the aggregates migration and every later one made is dropped
 		// with their records (a migration that creates tables adds them here).
-		for _, q := range []string{`DROP TABLE aggregates`, `DROP INDEX sessions_in_progress`, `DROP TABLE accounts`, `DROP TABLE pseudonym_key`,
+		for _, q := range []string{`DROP TABLE aggregates`, `DROP TABLE aggregates_hourly`, `DROP INDEX sessions_in_progress`, `DROP TABLE accounts`, `DROP TABLE pseudonym_key`,
 			`DROP TABLE webhooks`, `DROP TABLE webhook_dead_letters`, `DROP TABLE alert_rules`, `DROP TABLE alert_events`,
 			`DROP TABLE erasures`, `DROP INDEX sessions_expiry`, `DROP INDEX sessions_user`, `DROP INDEX events_seen_expiry`,
 			`ALTER TABLE sessions DROP COLUMN last_ns`, `ALTER TABLE events_seen DROP COLUMN at_ns`,

@@ -65,10 +65,10 @@ func checkSummaries(t *testing.T, s store.Store, rng *rand.Rand, account, bot st
 	if !slices.Equal(got, exp) {
 		t.Fatalf("%s/%s holds completed sessions %v, want %v", account, bot, got, exp)
 	}
+	checkRollUp(t, s, account, bot)
 	svc := &summary.Service{Source: s}
-	span := 3 * 24 * time.Hour
 	for q := range 10 {
-		body := analyticstest.RandomBody(rng, summaryNow, span)
+		body := summaryBody(rng, q)
 		sum, err := svc.Summarize(context.Background(), account, bot, body, summaryNow)
 		if err != nil {
 			t.Fatal(err)

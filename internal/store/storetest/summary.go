@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -28,6 +29,7 @@ func testSummaryMatchesBruteForce(t *testing.T, s store.Store) {
 	const seeds, queries, sessions = 8, 10, 120
 	span := 3 * 24 * time.Hour
 	svc := &summary.Service{Source: s}
+	hourly := 0
 	for seed := range uint64(seeds) {
 		rng := rand.New(rand.NewPCG(seed, 10))
 		account, bot := "acc", fmt.Sprintf("bot-%d", seed) // one database, a bot per seed
@@ -36,7 +38,7 @@ func testSummaryMatchesBruteForce(t *testing.T, s store.Store) {
 		stored := storedSessions(t, s, account, bot, perSession)
 		checkNoEmptyRows(t, s, account, bot)
 		for q := range queries {
-			body := analyticstest.RandomBody(rng, summaryNow, span)
+			body := summaryBody(rng, q)
 			got, err := svc.Summarize(context.Background(), account, bot, body, summaryNow)
 			if err != nil {
 				t.Fatalf("seed %d query %d: %v", seed, q, err)
@@ -45,6 +47,9 @@ func testSummaryMatchesBruteForce(t *testing.T, s store.Store) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if req.HourAligned() {
+				hourly++
+			}
 			want := analyticstest.BruteForce(req, stored, summaryNow)
 			if err := analyticstest.Compare(&got, &want); err != nil {
 				t.Fatalf("seed %d query %d (bucket %s, zone %s, channels %v, intent %q, %s – %s): %v",
@@ -52,25 +57,77 @@ func testSummaryMatchesBruteForce(t *testing.T, s store.Store) {
 			}
 		}
 	}
+	// Both tables must answer a good share: the hourly roll-ups and the minute rows.
+	if total := seeds * queries; hourly < total*2/5 || hourly > total*4/5 {
+		t.Fatalf("%d of %d random requests were hour-aligned: the hourly or the minute path is barely tested", hourly, total)
+	}
+}
+
+// summaryBody is a random summary request; every other one (odd q) asks 1h or 1d buckets in UTC
+// or Europe/Berlin, as the dashboard's day and week views do, so that the stores' hourly
+// roll-ups answer a good share of them (the others read the minute rows).
+func summaryBody(rng *rand.Rand, q int) analytics.Body {
+	b := analyticstest.RandomBody(rng, summaryNow, 3*24*time.Hour)
+	if q%2 == 1 {
+		bucket, zone := []string{"1h", "1d"}[rng.IntN(2)], []string{"UTC", "Europe/Berlin"}[rng.IntN(2)]
+		b.Bucket, b.Timezone = &bucket, &zone
+	}
+	return b
 }
 
 // checkNoEmptyRows: a row whose sessions reached 0 is deleted, never kept (it would show no
-// figure, but the next delta on its key would start from it).
+// figure, but the next delta on its key would start from it) — in the minute table and in the
+// hourly one, which must hold exactly the minute rows summed per UTC hour.
 func checkNoEmptyRows(t *testing.T, s store.Store, account, bot string) {
 	t.Helper()
-	all := &analytics.Request{PrevFrom: summaryNow.Add(-30 * 24 * time.Hour), To: summaryNow.Add(24 * time.Hour)}
-	rows, err := s.AggregateRows(context.Background(), account, bot, all)
+	minutes, hours := checkRollUp(t, s, account, bot)
+	if len(minutes) == 0 || len(hours) == 0 {
+		t.Fatal("no aggregate rows at all")
+	}
+}
+
+// checkRollUp reads all of a bot's minute rows and all its hourly rows, through AggregateRows
+// (a request with an edge inside an hour reads the minute rows, one whose edges all start an
+// hour the hourly ones), and checks that neither keeps a row without sessions and that the
+// hourly rows are the minute rows summed per hour.
+func checkRollUp(t *testing.T, s store.Store, account, bot string) (minutes, hours []analytics.Row) {
+	t.Helper()
+	lo := analytics.MinuteTime(analytics.HourOf(analytics.MinuteOf(summaryNow.Add(-30 * 24 * time.Hour))))
+	hi := analytics.MinuteTime(analytics.HourOf(analytics.MinuteOf(summaryNow.Add(24 * time.Hour))))
+	byHour := &analytics.Request{PrevFrom: lo, From: lo, To: hi, Edges: []time.Time{lo, hi}}
+	byMinute := &analytics.Request{PrevFrom: lo, From: lo, To: hi, Edges: []time.Time{lo, lo.Add(time.Minute), hi}}
+	if !byHour.HourAligned() || byMinute.HourAligned() {
+		t.Fatal("HourAligned misjudges the roll-up check's requests")
+	}
+	read := func(req *analytics.Request) []analytics.Row {
+		rows, err := s.AggregateRows(context.Background(), account, bot, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			if r.Sessions <= 0 {
+				t.Fatalf("%s/%s: aggregate row %+v kept with %d sessions", account, bot, r.Key, r.Sessions)
+			}
+		}
+		return rows
+	}
+	minutes, hours = read(byMinute), read(byHour)
+	want, err := analytics.Hourly(minutes)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range rows {
-		if r.Sessions <= 0 {
-			t.Fatalf("aggregate row %+v kept with %d sessions", r.Key, r.Sessions)
+	got := slices.Clone(hours)
+	slices.SortFunc(got, func(a, b analytics.Row) int { return analytics.CompareKeys(&a.Key, &b.Key) })
+	if len(got) != len(want) {
+		t.Fatalf("%s/%s: %d hourly rows, want %d (the %d minute rows summed per hour)", account, bot, len(got), len(want), len(minutes))
+	}
+	for i := range got {
+		g, w := got[i], want[i]
+		if g.Key != w.Key || g.Sessions != w.Sessions || g.NoIntent != w.NoIntent || g.HandledSum != w.HandledSum || !bytes.Equal(g.Hist, w.Hist) {
+			t.Fatalf("%s/%s: hourly row %+v %+v, want the sum of its minutes %+v %+v", account, bot, g.Key, g.Values, w.Key, w.Values)
 		}
 	}
-	if len(rows) == 0 {
-		t.Fatal("no aggregate rows at all")
-	}
+	return minutes, hours
 }
 
 // ingestHistories turns every commit of the histories into events and applies them in random
@@ -244,9 +301,10 @@ func SummaryAfterUpgrade(t *testing.T, s store.Store, downgrade func(t *testing.
 		t.Fatal(err)
 	}
 	stored := storedSessions(t, s, "acc", "bot", perSession)
+	checkNoEmptyRows(t, s, "acc", "bot") // the rebuild filled the hourly roll-ups too
 	svc := &summary.Service{Source: s}
-	for q := range 5 {
-		body := analyticstest.RandomBody(rng, summaryNow, span)
+	for q := range 6 {
+		body := summaryBody(rng, q)
 		got, err := svc.Summarize(context.Background(), "acc", "bot", body, summaryNow)
 		if err != nil {
 			t.Fatal(err)

@@ -17,6 +17,11 @@ CREATE TABLE aggregates (
     PRIMARY KEY (account, bot, minute, channel, status, deflected_to, intent)
 );
 
+-- The same rows rolled up to their UTC hour (minute = the hour's first minute), kept in the same
+-- transactions from the same deltas: a summary whose bucket edges all start an hour (1h and 1d
+-- buckets in whole-hour zones) reads these, some sixty times fewer rows.
+CREATE TABLE aggregates_hourly (LIKE aggregates INCLUDING ALL);
+
 -- The summary's inProgress: sessions started and not ended, counted from their start without
 -- visiting the completed ones.
 CREATE INDEX sessions_in_progress ON sessions (account, bot, start_ns) WHERE end_ns IS NULL AND start_ns IS NOT NULL;
