@@ -61,6 +61,7 @@ func testSummaryMatchesBruteForce(t *testing.T, s store.Store) {
 	if total := seeds * queries; hourly < total*2/5 || hourly > total*4/5 {
 		t.Fatalf("%d of %d random requests were hour-aligned: the hourly or the minute path is barely tested", hourly, total)
 	}
+	t.Logf("%d of %d random requests read the hourly roll-ups", hourly, seeds*queries)
 }
 
 // summaryBody is a random summary request; every other one (odd q) asks 1h or 1d buckets in UTC
