@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"time"
 
@@ -51,14 +50,8 @@ func (h *handlers) handleErasureCreate(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	raw, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxErasureBody))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			h.writeError(w, r, http.StatusRequestEntityTooLarge, fmt.Sprintf("body too large: at most %d bytes", maxErasureBody))
-			return
-		}
-		h.writeError(w, r, http.StatusBadRequest, "could not read body")
+	raw, ok := h.readBody(w, r, maxErasureBody)
+	if !ok {
 		return
 	}
 	body, err := erasure.DecodeBody(raw)

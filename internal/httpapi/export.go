@@ -2,9 +2,7 @@ package httpapi
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"strconv"
@@ -54,14 +52,13 @@ func (h *handlers) handleExport(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, http.StatusNotAcceptable, "Accept must allow application/x-ndjson or text/csv")
 		return
 	}
-	q, err := exportQuery(r)
+	body, ok := h.readBody(w, r, maxReadBody)
+	if !ok {
+		return
+	}
+	q, err := session.ParseExport(body)
 	if err != nil {
-		status := http.StatusBadRequest
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			status = http.StatusRequestEntityTooLarge
-		}
-		h.writeError(w, r, status, err.Error())
+		h.writeError(w, r, http.StatusBadRequest, err.Error())
 		return
 	}
 	q.Account, q.Bot = c.Account, c.Bot
@@ -174,19 +171,6 @@ func negotiateExport(accept string) (string, bool) {
 		}
 	}
 	return "", false
-}
-
-// exportQuery reads the optional body, bounded like the read API's.
-func exportQuery(r *http.Request) (session.ExportQuery, error) {
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxReadBody))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return session.ExportQuery{}, fmt.Errorf("body too large: at most %d bytes: %w", maxReadBody, mbe)
-		}
-		return session.ExportQuery{}, fmt.Errorf("could not read body")
-	}
-	return session.ParseExport(body)
 }
 
 // exportFileName makes a bot id safe inside a Content-Disposition filename.

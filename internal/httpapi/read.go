@@ -19,14 +19,13 @@ func (h *handlers) handleRead(w http.ResponseWriter, r *http.Request) {
 	if !ok || !h.allowRate(w, r, c.Account) {
 		return
 	}
-	q, err := readQuery(r)
+	body, ok := h.readBody(w, r, maxReadBody)
+	if !ok {
+		return
+	}
+	q, err := session.ParseQuery(body)
 	if err != nil {
-		status := http.StatusBadRequest
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			status = http.StatusRequestEntityTooLarge
-		}
-		h.writeError(w, r, status, err.Error())
+		h.writeError(w, r, http.StatusBadRequest, err.Error())
 		return
 	}
 	q.Account, q.Bot = c.Account, c.Bot
@@ -44,26 +43,30 @@ func (h *handlers) handleRead(w http.ResponseWriter, r *http.Request) {
 		h.writeInternal(w, r, fmt.Errorf("read sessions: %w", err))
 		return
 	}
-	body := writeSessions(w, states)
+	answer := writeSessions(w, states)
 	if cacheable {
-		h.ReadCache.put(c.Account, c.Bot, gen, body)
+		h.ReadCache.put(c.Account, c.Bot, gen, answer)
 	}
 }
 
-// readQuery reads the optional filter body, bounded, and parses it in the domain.
-func readQuery(r *http.Request) (session.Query, error) {
-	if r.ContentLength == 0 { // the polling client's request: nothing to read or allocate
-		return session.ParseQuery(nil)
+// readBody reads a request's optional body, at most limit bytes, answering 413 beyond it (and
+// 400 when it cannot be read) itself; ok is false when it has answered. A request without a
+// body (the polling client's) reads and allocates nothing.
+func (h *handlers) readBody(w http.ResponseWriter, r *http.Request, limit int64) (body []byte, ok bool) {
+	if r.ContentLength == 0 {
+		return nil, true
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxReadBody))
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, limit))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return session.Query{}, fmt.Errorf("body too large: at most %d bytes: %w", maxReadBody, mbe)
+			h.writeError(w, r, http.StatusRequestEntityTooLarge, fmt.Sprintf("body too large: at most %d bytes", limit))
+			return nil, false
 		}
-		return session.Query{}, fmt.Errorf("could not read body")
+		h.writeError(w, r, http.StatusBadRequest, "could not read body")
+		return nil, false
 	}
-	return session.ParseQuery(body)
+	return body, true
 }
 
 // jsonType is the answers' Content-Type header value, shared: net/http only reads it.

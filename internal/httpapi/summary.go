@@ -3,7 +3,6 @@ package httpapi
 import (
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"time"
 
@@ -27,14 +26,8 @@ func (h *handlers) handleSummary(w http.ResponseWriter, r *http.Request) {
 		h.writeInternal(w, r, fmt.Errorf("summary: no summary service configured"))
 		return
 	}
-	raw, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxSummaryBody))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			h.writeError(w, r, http.StatusRequestEntityTooLarge, fmt.Sprintf("body too large: at most %d bytes", maxSummaryBody))
-			return
-		}
-		h.writeError(w, r, http.StatusBadRequest, "could not read body")
+	raw, ok := h.readBody(w, r, maxSummaryBody)
+	if !ok {
 		return
 	}
 	body, err := summary.DecodeBody(raw)
