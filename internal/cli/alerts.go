@@ -130,23 +130,14 @@ func runAlertsList(ctx context.Context, args []string, getenv Env, stdout, stder
 }
 
 func runAlertsDelete(ctx context.Context, args []string, getenv Env, stdout, stderr io.Writer) error {
-	fs := newFlagSet("alerts delete", stderr)
-	dsn := defineDB(fs)
-	id, err := idAndFlags(fs, args, getenv, "alerts delete", "ID of the alert to delete")
-	if err != nil {
-		return err
-	}
-	db, err := openReady(ctx, *dsn)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	if err := db.DeleteAlertRule(ctx, id); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("no alert with id %q", id)
+	return withStoredID(ctx, "alerts delete", "ID of the alert to delete", args, getenv, stderr, func(db *backend, id string) error {
+		if err := db.DeleteAlertRule(ctx, id); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("no alert with id %q", id)
+			}
+			return fmt.Errorf("delete alert: %w", err)
 		}
-		return fmt.Errorf("delete alert: %w", err)
-	}
-	fmt.Fprintf(stdout, "deleted %s\n", id)
-	return nil
+		fmt.Fprintf(stdout, "deleted %s\n", id)
+		return nil
+	})
 }

@@ -132,35 +132,16 @@ func runAppsList(ctx context.Context, args []string, getenv Env, stdout, stderr 
 }
 
 func runAppsRevoke(ctx context.Context, args []string, getenv Env, stdout, stderr io.Writer) error {
-	fs := newFlagSet("apps revoke", stderr)
-	dsn := defineDB(fs)
-	// Accept the client id before or after the flags.
-	var id string
-	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
-		id, args = args[0], args[1:]
-	}
-	if err := parse(fs, args, getenv); err != nil {
-		return err
-	}
-	if id == "" && fs.NArg() == 1 {
-		id = fs.Arg(0)
-	}
-	if id == "" {
-		return &usageError{"apps revoke: give the CLIENT_ID to revoke"}
-	}
-	db, err := openReady(ctx, *dsn)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	if err := db.RevokeApp(ctx, id, time.Now()); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("no app with client id %q", id)
+	return withStoredID(ctx, "apps revoke", "CLIENT_ID to revoke", args, getenv, stderr, func(db *backend, id string) error {
+		if err := db.RevokeApp(ctx, id, time.Now()); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("no app with client id %q", id)
+			}
+			return fmt.Errorf("revoke app: %w", err)
 		}
-		return fmt.Errorf("revoke app: %w", err)
-	}
-	fmt.Fprintf(stdout, "revoked %s\n", id)
-	return nil
+		fmt.Fprintf(stdout, "revoked %s\n", id)
+		return nil
+	})
 }
 
 func writeIndented(w io.Writer, v any) error {

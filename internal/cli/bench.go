@@ -235,6 +235,15 @@ func footprint(ctx context.Context, driver, dsn, query string) (map[string]int64
 		return nil, err
 	}
 	defer rows.Close()
+	return sizes(rows)
+}
+
+// sizes reads footprint rows (name, bytes) from either driver's result.
+func sizes(rows interface {
+	Next() bool
+	Scan(...any) error
+	Err() error
+}) (map[string]int64, error) {
 	out := map[string]int64{}
 	for rows.Next() {
 		var name string
@@ -259,14 +268,5 @@ func pgFootprint(ctx context.Context, dsn, query string) (map[string]int64, erro
 		return nil, err
 	}
 	defer rows.Close()
-	out := map[string]int64{}
-	for rows.Next() {
-		var name string
-		var n int64
-		if err := rows.Scan(&name, &n); err != nil {
-			return nil, err
-		}
-		out[name] = n
-	}
-	return out, rows.Err()
+	return sizes(rows)
 }

@@ -82,3 +82,38 @@ func withStorage(ctx context.Context, name string, args []string, getenv Env, st
 	defer db.Close()
 	return f(db)
 }
+
+// withStoredID runs a verb that takes one id and only --db (apps revoke, webhooks revoke,
+// alerts delete): the id may stand before or after the flags; f acts on it in storage.
+func withStoredID(ctx context.Context, name, what string, args []string, getenv Env, stderr io.Writer, f func(db *backend, id string) error) error {
+	fs := newFlagSet(name, stderr)
+	dsn := defineDB(fs)
+	id, err := idAndFlags(fs, args, getenv, name, what)
+	if err != nil {
+		return err
+	}
+	db, err := openReady(ctx, *dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return f(db, id)
+}
+
+// idAndFlags takes a command's one positional argument, before or after its flags.
+func idAndFlags(fs *flag.FlagSet, args []string, getenv Env, cmd, what string) (string, error) {
+	var id string
+	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		id, args = args[0], args[1:]
+	}
+	if err := parse(fs, args, getenv); err != nil {
+		return "", err
+	}
+	if id == "" && fs.NArg() == 1 {
+		id = fs.Arg(0)
+	}
+	if id == "" {
+		return "", &usageError{fmt.Sprintf("%s: give the %s", cmd, what)}
+	}
+	return id, nil
+}

@@ -161,44 +161,17 @@ func runWebhooksList(ctx context.Context, args []string, getenv Env, stdout, std
 	})
 }
 
-// idAndFlags takes a command's one positional argument, before or after its flags.
-func idAndFlags(fs *flag.FlagSet, args []string, getenv Env, cmd, what string) (string, error) {
-	var id string
-	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
-		id, args = args[0], args[1:]
-	}
-	if err := parse(fs, args, getenv); err != nil {
-		return "", err
-	}
-	if id == "" && fs.NArg() == 1 {
-		id = fs.Arg(0)
-	}
-	if id == "" {
-		return "", &usageError{fmt.Sprintf("%s: give the %s", cmd, what)}
-	}
-	return id, nil
-}
-
 func runWebhooksRevoke(ctx context.Context, args []string, getenv Env, stdout, stderr io.Writer) error {
-	fs := newFlagSet("webhooks revoke", stderr)
-	dsn := defineDB(fs)
-	id, err := idAndFlags(fs, args, getenv, "webhooks revoke", "ID of the webhook to revoke")
-	if err != nil {
-		return err
-	}
-	db, err := openReady(ctx, *dsn)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	if err := db.RevokeWebhook(ctx, id, time.Now()); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("no webhook with id %q", id)
+	return withStoredID(ctx, "webhooks revoke", "ID of the webhook to revoke", args, getenv, stderr, func(db *backend, id string) error {
+		if err := db.RevokeWebhook(ctx, id, time.Now()); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("no webhook with id %q", id)
+			}
+			return fmt.Errorf("revoke webhook: %w", err)
 		}
-		return fmt.Errorf("revoke webhook: %w", err)
-	}
-	fmt.Fprintf(stdout, "revoked %s\n", id)
-	return nil
+		fmt.Fprintf(stdout, "revoked %s\n", id)
+		return nil
+	})
 }
 
 // webhooksReplayFlags are the flags of "webhooks replay".
