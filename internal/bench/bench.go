@@ -147,6 +147,11 @@ func Run(ctx context.Context, cfg Config, be Backend) (*Report, error) {
 	if err := srv.Stop(); err != nil {
 		logf("server: %v", err)
 	}
+
+	// Webhooks: ingest with and without them, and delivery latency, on servers of their own.
+	if r.Webhooks, err = measureWebhooks(ctx, cfg, be, logf); err != nil {
+		return nil, err
+	}
 	r.Finished = time.Now().UTC()
 	r.evaluate()
 	return r, nil

@@ -42,6 +42,7 @@ type Report struct {
 	Footprint map[string]int64 `json:"footprintBytes,omitempty"`
 	Fanout    Fanout           `json:"streamFanout"`
 	Export    Export           `json:"export"`
+	Webhooks  Webhooks         `json:"webhooks"`
 
 	Checks []Check `json:"checks"`
 }
@@ -94,7 +95,8 @@ func (r *Report) evaluate() {
 	if r.CrossNode != nil {
 		r.Checks = append(r.Checks, Check{"other node's cached read stale for, p99 ms", r.CrossNode.ReadP99Ms, "≤ 100", r.CrossNode.ReadP99Ms <= 100})
 	}
-	for _, l := range []Load{r.Ceiling, r.Read, r.ReadStore, r.ReadSmall, r.Summary, r.Batched.HTTP, r.Small.HTTP} {
+	r.Checks = append(r.Checks, r.Webhooks.checks()...)
+	for _, l := range []Load{r.Ceiling, r.Read, r.ReadStore, r.ReadSmall, r.Summary, r.Batched.HTTP, r.Small.HTTP, r.Webhooks.None, r.Webhooks.With} {
 		if l.Success < 1 {
 			r.Checks = append(r.Checks, Check{"every request answered 2xx", l.Success, "= 1", false})
 			break
@@ -184,20 +186,39 @@ func (r *Report) Print(w io.Writer) {
 	}
 	row("peak RSS of serve (VmHWM)", fmt.Sprintf("%.0f MB", float64(r.PeakRSSBytes)/(1<<20)), "", i)
 	i++
+	named := map[string]int{}
 	for ; i < len(r.Checks); i++ {
-		row(r.Checks[i].Name, "", "", i)
+		switch n := r.Checks[i].Name; n {
+		case whCheckRatio, whCheckLatency, whCheckAll:
+			named[n] = i
+		default:
+			row(n, "", "", i)
+		}
+	}
+	if r.Webhooks.Hooks > 0 {
+		r.Webhooks.print(func(name, ours, base, check string) {
+			i, ok := named[check]
+			if !ok {
+				i = len(r.Checks) // no check: empty columns
+			}
+			row(name, ours, base, i)
+		})
 	}
 	tw.Flush()
 	loads := []struct {
 		name string
 		l    Load
 	}{{"read ceiling", r.Ceiling}, {"read API", r.Read}, {"read API, cache off", r.ReadStore}, {"read API, cache off, small", r.ReadSmall}, {"summary API", r.Summary},
-		{"ingest, batched", r.Batched.HTTP}, {"ingest, 1 event", r.Small.HTTP}}
+		{"ingest, batched", r.Batched.HTTP}, {"ingest, 1 event", r.Small.HTTP},
+		{"ingest, no webhook", r.Webhooks.None}, {"ingest, 5 webhooks", r.Webhooks.With}}
 	if fo := r.Fanout; fo.Subscribers > 0 {
 		fmt.Fprintf(w, "\nstream fan-out: %d subscribers over %d bots, %d sessions (one every %s): %d deliveries, p50 %.1f ms, p99 %.1f ms; "+
 			"serve RSS %.0f MB before, %.0f MB with them connected (%.1f KiB each), %.0f MB after they left (≤ 10 s)\n",
 			fo.Subscribers, fo.Bots, fo.Sessions, fanoutGap, fo.Delivered, fo.P50Ms, fo.P99Ms, mb(fo.RSSBefore), mb(fo.RSSOpen),
 			float64(fo.RSSOpen-fo.RSSBefore)/1024/float64(fo.Subscribers), mb(fo.RSSAfter))
+	}
+	if r.Webhooks.Hooks > 0 {
+		fmt.Fprintln(w, r.Webhooks.line())
 	}
 	if x := r.CrossNode; x != nil {
 		fmt.Fprintf(w, "other node (read cache on): 200 on one node → read API on the other p50 %.2f ms, p99 %.2f ms", x.ReadP50Ms, x.ReadP99Ms)
