@@ -306,7 +306,7 @@ func buildServer(ctx context.Context, c serveConfig, log *slog.Logger, stdout io
 		Metrics: m, Logger: log, Limits: httpapi.Limits{MaxBodyBytes: c.maxBody, MaxEvents: c.maxEvents},
 		Stopping: s.stopping, Changes: db, Live: broker, ReadCache: readCache, Export: db, Erasures: s.lifecycle.erasures,
 		AuthFailures: authFailures, CORSOrigins: c.corsOrigins, RequestLog: c.requestLog,
-		Dashboard: dashboard.New(dashboard.Options{Apps: apps, SignInApps: apps.Fresh(), PageRate: pageRate(c.dashboardRate)}),
+		Dashboard: dashboard.New(dashboard.Options{Apps: apps, SignInApps: apps.Fresh(), PageRate: pageRate(c.dashboardRate), Webhooks: hooks}),
 	})
 
 	ln, err := net.Listen("tcp", c.addr)

@@ -36,6 +36,8 @@ type Options struct {
 	SessionTTL time.Duration
 	// Now is the clock (time.Now by default).
 	Now func() time.Time
+	// Webhooks, when set, answers the page's webhook health line (nil: that route answers 503).
+	Webhooks WebhookHealth
 }
 
 // Dashboard is the page and its sign-in settings; Bind gives its handlers.
@@ -46,11 +48,12 @@ type Dashboard struct {
 	ttl    time.Duration
 	now    func() time.Time
 	static fs.FS
+	hooks  WebhookHealth
 }
 
 // New returns the dashboard.
 func New(o Options) *Dashboard {
-	d := &Dashboard{apps: o.Apps, signIn: o.SignInApps, ttl: o.SessionTTL, now: o.Now}
+	d := &Dashboard{apps: o.Apps, signIn: o.SignInApps, ttl: o.SessionTTL, now: o.Now, hooks: o.Webhooks}
 	if d.signIn == nil {
 		d.signIn = d.apps
 	}

@@ -56,6 +56,7 @@ func (h *handlers) routes(mux *http.ServeMux) {
 		mux.HandleFunc("POST /ui/api/bots/{botId}/summary", ui.Summary)  // the same budget
 		mux.HandleFunc("/ui/api/bots/{botId}/summary", h.methodNotAllowed("POST"))
 		mux.HandleFunc("GET /ui/api/bots/{botId}/stream", ui.Stream)
+		mux.HandleFunc("GET /ui/api/bots/{botId}/webhooks", ui.Webhooks) // the page's budget too
 	}
 
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"net/http"
+	"sync/atomic"
 	"time"
 )
 
@@ -31,6 +32,11 @@ type worker struct {
 	saved    Progress  // what storage holds
 	lastSave time.Time
 	lastPend time.Time
+
+	// What Health shows of this node's delivery, read from other goroutines (unix nanoseconds,
+	// 0 for none): the last 2xx, and when the oldest message still queued was read.
+	lastOK      atomic.Int64
+	oldestSince atomic.Int64
 }
 
 func newWorker(d *Dispatcher, h Webhook) (*worker, error) {
@@ -119,11 +125,22 @@ func (w *worker) fill(ctx context.Context) (bool, error) {
 		}
 	}
 	w.seenAt = time.Now()
+	w.noteQueue()
 	if len(w.queue) == 0 {
 		w.p.Cursor = max(w.p.Cursor, w.through) // nothing this webhook subscribes to: move past it
 		return false, nil
 	}
 	return true, nil
+}
+
+// noteQueue publishes, for Health, since when the head of the queue has waited: the queue is
+// filled only when empty, so every message in it was read at seenAt.
+func (w *worker) noteQueue() {
+	if len(w.queue) == 0 {
+		w.oldestSince.Store(0)
+	} else {
+		w.oldestSince.Store(w.seenAt.UnixNano())
+	}
 }
 
 // deliverHead attempts the first queued message. It returns an error only when the worker must
@@ -143,6 +160,8 @@ func (w *worker) deliverHead(ctx context.Context) error {
 			obs.Latency(time.Since(w.seenAt))
 		}
 		w.queue = w.queue[1:]
+		w.lastOK.Store(time.Now().UnixNano())
+		w.noteQueue()
 		if m.Alert {
 			w.p.AlertCursor = m.Cursor
 		} else {
@@ -215,6 +234,7 @@ func (w *worker) deadLetter(ctx context.Context, now time.Time) error {
 		}
 	}
 	w.queue = kept
+	w.noteQueue()
 	if w.through < next.Cursor {
 		w.through = next.Cursor
 	}
@@ -244,6 +264,7 @@ func (w *worker) deadLetterAlert(ctx context.Context, now time.Time) error {
 	}
 	w.p, w.saved, w.lastSave = next, next, now
 	w.queue = w.queue[1:]
+	w.noteQueue()
 	w.d.o.Log.Warn("webhooks: alert delivery dead-lettered", "webhook", w.hook.ID, "alert", m.Cursor)
 	if obs := w.d.o.Observer; obs.Delivery != nil {
 		obs.Delivery(w.hook.ID, "dead_lettered", 1)

@@ -7,15 +7,17 @@
 import { view, readURL, writeURL, zone, summaryBody, windowName, isRelative } from './view.js';
 import { renderFigures, renderStale, tickUpdated } from './figures.js';
 import { table } from './table.js';
+import { renderHooks } from './hooks.js';
 
 const CSRF = { 'X-Intentrt-Csrf': '1' };
 const MIN_GAP_MS = 2000; // a tab refreshes its figures at most this often (the page's rate budget)
+const HOOKS_EVERY_MS = 15_000; // the webhook health line's refresh, while the tab is shown
 
 const $ = (id) => document.getElementById(id);
 const state = {
   me: null, bot: '', sum: null, fetchedAt: 0, gen: 0,
   conn: { state: 'offline', attempt: 0, retryAt: 0 },
-  inflight: false, dirty: false, lastFetch: 0, gapTimer: 0, edgeTimer: 0, backoffUntil: 0,
+  inflight: false, dirty: false, lastFetch: 0, gapTimer: 0, edgeTimer: 0, backoffUntil: 0, hooksTimer: 0,
   channels: new Set(), intents: new Set(), port: null,
   figSeq: 0, tableSeq: 0, // only the answer to the latest request of each kind is shown
 };
@@ -138,11 +140,12 @@ function leaveBot() {
   if (state.port && state.bot) state.port.postMessage({ type: 'unsub', bot: state.bot });
   clearTimeout(state.edgeTimer);
   clearTimeout(state.gapTimer);
+  clearTimeout(state.hooksTimer);
   state.conn = { state: 'offline', attempt: 0, retryAt: 0 };
 }
 
 async function openBot(bot) {
-  if (bot !== state.bot) { state.channels.clear(); state.intents.clear(); state.sum = null; table.clear(); }
+  if (bot !== state.bot) { state.channels.clear(); state.intents.clear(); state.sum = null; table.clear(); renderHooks(null, zone()); }
   leaveBot();
   state.bot = bot;
   view.bot = bot;
@@ -153,6 +156,7 @@ async function openBot(bot) {
   // Subscribe before reading: every change after the read arrives on the stream.
   port.postMessage({ type: 'sub', bot });
   await reload();
+  loadHooks();
 }
 
 // reload fetches the figures and then the table for the current view.
@@ -302,6 +306,23 @@ async function loadTable() {
   table.load(r.data, view);
   table.render(state.sum, zone(), false);
 }
+
+// ---- webhook health (hooks.js) --------------------------------------------------------
+// loadHooks shows how the account's webhooks on this bot are doing, every HOOKS_EVERY_MS
+// while the tab is shown. A failure leaves the last line and tries again at the next tick.
+async function loadHooks() {
+  clearTimeout(state.hooksTimer);
+  if (!state.bot) return;
+  const gen = state.gen;
+  state.hooksTimer = setTimeout(loadHooks, HOOKS_EVERY_MS);
+  if (document.hidden) return;
+  let r;
+  try { r = await call('GET', `${botPath(state.bot)}/webhooks`); } catch { return; }
+  if (gen !== state.gen) return;
+  if (r.status === 401) { showSignIn(errorText(r)); return; }
+  if (r.ok) renderHooks(r.data, zone());
+}
+document.addEventListener('visibilitychange', () => { if (!document.hidden && state.bot) loadHooks(); });
 
 // ---- start --------------------------------------------------------------------------
 setInterval(() => tickUpdated(state), 1000);
