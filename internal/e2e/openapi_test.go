@@ -201,6 +201,7 @@ func TestOpenAPIDocumentValid(t *testing.T) {
 		"/ui/api/bots/{botId}/sessions":                      {"GET"},
 		"/ui/api/bots/{botId}/summary":                       {"POST"},
 		"/ui/api/bots/{botId}/stream":                        {"GET"},
+		"/ui/api/bots/{botId}/webhooks":                      {"GET"},
 	}
 	for path, methods := range want {
 		item := doc.Paths.Value(path)
@@ -525,6 +526,22 @@ func (a *apiChecker) dashboard(bot, acct string, app testserver.CreatedApp) {
 	}
 	a.do(apiCall{name: "dashboard sessions bad limit", method: "GET", path: "/ui/api/bots/" + bot + "/sessions?limit=0", headers: withCookie, status: 400, docRejects: true})
 	a.do(apiCall{name: "dashboard sessions other bot", method: "GET", path: "/ui/api/bots/st-elsewhere/sessions", headers: withCookie, status: 403})
+	// A webhook to a loopback receiver, which this server refuses: it shows as failing, so that
+	// the answer carries every field, the error and the times included.
+	a.s.CLI(t, "webhooks", "create", "--account", acct, "--bot", bot, "--events", "session", "--url", "http://127.0.0.1:9/hook")
+	var hooks struct {
+		Webhooks []struct{ State string }
+	}
+	for deadline := time.Now().Add(15 * time.Second); len(hooks.Webhooks) == 0 || hooks.Webhooks[0].State != "failing"; {
+		a.s.Ingest(t, app.Token(t), acct, bot, `[{"type":"session.completed","sessionId":"for-the-webhook","channel":"rtm","ANI":"a","DNI":"d",
+			"userId":"u","startTime":"2026-01-06T14:07:08Z","endTime":"2026-01-06T14:08:08Z","intents":[],"status":"completed"}]`)
+		_, body := a.do(apiCall{name: "dashboard webhooks", method: "GET", path: "/ui/api/bots/" + bot + "/webhooks", headers: withCookie, status: 200})
+		if err := json.Unmarshal(body, &hooks); err != nil || time.Now().After(deadline) {
+			t.Fatalf("dashboard webhooks never showed the webhook failing: %s (%v)", body, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	a.do(apiCall{name: "dashboard webhooks other bot", method: "GET", path: "/ui/api/bots/st-elsewhere/webhooks", headers: withCookie, status: 403})
 	a.openStream(apiCall{name: "dashboard stream", method: "GET", path: "/ui/api/bots/" + bot + "/stream", headers: withCookie, status: 200}, nil, "")
 	a.do(apiCall{name: "dashboard sign-out", method: "DELETE", path: "/ui/api/session", headers: map[string]string{"X-Intentrt-Csrf": "1", "Cookie": cookie}, status: 204})
 }
