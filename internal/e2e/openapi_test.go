@@ -554,7 +554,7 @@ func (a *apiChecker) visit(name, schema string, body []byte) {
 		a.t.Errorf("%s: not JSON: %v: %s", name, err, body)
 		return
 	}
-	if err := a.schema(schema).VisitJSON(v, openapi3.VisitAsResponse()); err != nil {
+	if err := a.schema(schema).VisitJSON(v, openapi3.VisitAsResponse(), openapi3.EnableJSONSchema2020()); err != nil {
 		a.t.Errorf("%s: does not match schema %s: %v\n%s", name, schema, err, body)
 	}
 }
