@@ -92,6 +92,14 @@ func counterTarget(rawURL string, header http.Header, makeTarget func(n int) (pa
 	}}
 }
 
+// freshTarget is counterTarget whose count runs on across every run of the endpoint (warm-up,
+// every slice): the generator numbers each run's requests from 0, and an ingest request that
+// resent an earlier run's events would measure duplicate handling instead of ingest.
+func freshTarget(rawURL string, header http.Header, makeTarget func(n int) (path string, body []byte)) endpoint {
+	var next atomic.Int64
+	return counterTarget(rawURL, header, func(int) (string, []byte) { return makeTarget(int(next.Add(1) - 1)) })
+}
+
 // outcome is what one run of the generator saw.
 type outcome struct {
 	requests, ok uint64

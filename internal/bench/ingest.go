@@ -39,7 +39,7 @@ func measureBatched(ctx context.Context, r *Report, cfg Config, d *database, srv
 	r.Batched.Baseline = fmt.Sprintf("store.Apply, %d events per transaction, same rows", perTx*cfg.Batch)
 	logf("ingest, batched: %d producers posting %d events per request, durable, vs %s; %d rounds of %s each",
 		cfg.BatchConns, cfg.Batch, r.Batched.Baseline, cfg.Rounds, cfg.slice())
-	tr := counterTarget(base, h, func(n int) (string, []byte) {
+	tr := freshTarget(base, h, func(n int) (string, []byte) {
 		bot, events := batchEvents("b-", n, cfg.Batch, cfg.Bots, t0)
 		return "/api/public/bot/" + bot + "/sessionevents", body(events)
 	})
@@ -82,7 +82,7 @@ func measureSmall(ctx context.Context, r *Report, cfg Config, d *database, srv *
 	r.Small.Baseline = "store.Apply, one transaction per event, sequential"
 	logf("ingest, small requests: %d producers, one session.completed per request, durable, vs %s; %d rounds",
 		cfg.Producers, r.Small.Baseline, cfg.Rounds)
-	tr := counterTarget(base, h, func(n int) (string, []byte) {
+	tr := freshTarget(base, h, func(n int) (string, []byte) {
 		bot, events := batchEvents("s-", n, 1, cfg.Bots, t0)
 		return "/api/public/bot/" + bot + "/sessionevents", body(events)
 	})

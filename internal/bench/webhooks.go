@@ -14,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/intentrt/intentrt/internal/session"
@@ -177,12 +176,11 @@ type whPhase struct {
 	acked         int64 // sessions the server with webhooks acknowledged: each is due at every receiver
 }
 
-// target posts batches of fresh sessions: next moves past what earlier slices sent, because the
-// generator counts each slice's requests from 0 and a resent event would be a duplicate.
-func whTarget(base string, h http.Header, prefix string, next *atomic.Int64) endpoint {
+// whTarget posts batches of fresh sessions (freshTarget: none resent by a later slice).
+func whTarget(base string, h http.Header, prefix string) endpoint {
 	t0 := time.Now().Add(-10 * time.Minute)
-	return counterTarget(base, h, func(n int) (string, []byte) {
-		first := (int(next.Load()) + n) * whBatch
+	return freshTarget(base, h, func(n int) (string, []byte) {
+		first := n * whBatch
 		events := make([]session.Event, whBatch)
 		for k := range events {
 			events[k] = completed(prefix, first+k, t0.Add(time.Duration(first+k)*time.Microsecond))
@@ -202,18 +200,15 @@ func (p *whPhase) throughput(ctx context.Context) error {
 	if _, _, done, err := p.drain(ctx, 30*time.Second); err != nil || !done {
 		return fmt.Errorf("webhooks: the first session did not reach every receiver within 30 s (%v); see serve-webhooks.log", err)
 	}
-	var nextNone, nextHooks atomic.Int64
-	trNone := whTarget(p.none.URL, p.hNone, "wn-", &nextNone)
-	trHooks := whTarget(p.hooks.URL, p.hHooks, "ww-", &nextHooks)
+	trNone := whTarget(p.none.URL, p.hNone, "wn-")
+	trHooks := whTarget(p.hooks.URL, p.hHooks, "ww-")
 	// A short warm-up of each: connections and the runtime settle (its deliveries are drained
 	// before measuring, like every slice's).
 	for _, w := range []struct {
-		tr   endpoint
-		next *atomic.Int64
-		srv  *child
-	}{{trNone, &nextNone, p.none}, {trHooks, &nextHooks, p.hooks}} {
+		tr  endpoint
+		srv *child
+	}{{trNone, p.none}, {trHooks, p.hooks}} {
 		o := driveUntil(w.tr.host, w.tr.tr, whProducers, 10*time.Second, 2*whProducers)
-		w.next.Add(int64(o.requests))
 		if w.srv == p.hooks {
 			p.acked += int64(o.ok) * whBatch
 		}
@@ -224,13 +219,10 @@ func (p *whPhase) throughput(ctx context.Context) error {
 	sNone, sHooks := series{pid: p.none.cmd.Process.Pid}, series{pid: p.hooks.cmd.Process.Pid}
 	var drainCPU time.Duration
 	for range p.cfg.Rounds {
-		before := sNone.o.requests
 		sNone.run(trNone, whProducers, p.cfg.whSlice())
-		nextNone.Add(int64(sNone.o.requests - before))
 
-		before, ok := sHooks.o.requests, sHooks.o.ok
+		ok := sHooks.o.ok
 		sHooks.run(trHooks, whProducers, p.cfg.whSlice())
-		nextHooks.Add(int64(sHooks.o.requests - before))
 		p.acked += int64(sHooks.o.ok-ok) * whBatch
 		cpu0 := processCPU(p.hooks.cmd.Process.Pid)
 		backlog, took, _, err := p.drain(ctx, p.drainBound())
