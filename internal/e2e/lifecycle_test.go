@@ -57,12 +57,17 @@ func readIDs(t *testing.T, s *testserver.Server, tok, account, bot string) []str
 	return ids
 }
 
+// retentionHorizon is short enough for the purge to come within waitFor's 20 s (it runs every
+// quarter of the horizon) and long enough that the fresh session is not yet older than it
+// while the test ingests and reads it back on a loaded machine (4 s was not, under -race).
+const retentionHorizon = "10s"
+
 func TestRetentionSQLite(t *testing.T) {
-	testRetention(t, testserver.Start(t, "--retention", "4s", "--retention-account", "acct-forever=0"))
+	testRetention(t, testserver.Start(t, "--retention", retentionHorizon, "--retention-account", "acct-forever=0"))
 }
 
 func TestRetentionPostgres(t *testing.T) {
-	testRetention(t, testserver.StartDB(t, pgtest.DSN(t), "--retention", "4s", "--retention-account", "acct-forever=0"))
+	testRetention(t, testserver.StartDB(t, pgtest.DSN(t), "--retention", retentionHorizon, "--retention-account", "acct-forever=0"))
 }
 
 // testRetention: an event older than the horizon is acknowledged as expired, again on retry;
