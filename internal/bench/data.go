@@ -129,7 +129,7 @@ func populate(ctx context.Context, db Store, account, target string, bots, sessi
 		for i, bot := range order {
 			batches[i] = *byBot[bot]
 		}
-		if _, _, err := db.Apply(ctx, batches); err != nil {
+		if err := applyPopulating(ctx, db, batches); err != nil {
 			return fmt.Errorf("populate: %w", err)
 		}
 		done += n
@@ -138,6 +138,18 @@ func populate(ctx context.Context, db Store, account, target string, bots, sessi
 		}
 	}
 	return nil
+}
+
+// populateTimeout bounds one populating transaction. It is set here because a store bounds an
+// operation without a deadline of its own by its serving limit (PostgreSQL: 10 s), which a
+// 20 000-session transaction can exceed on a busy machine without anything being wrong.
+const populateTimeout = 5 * time.Minute
+
+func applyPopulating(ctx context.Context, db Store, batches []session.Batch) error {
+	ctx, cancel := context.WithTimeout(ctx, populateTimeout)
+	defer cancel()
+	_, _, err := db.Apply(ctx, batches)
+	return err
 }
 
 // otherBot names the i-th bot that is not the target.
