@@ -39,7 +39,13 @@ func checkLatestJSON(t *testing.T, s store.Store, q session.Query, states []sess
 	}
 	want := append([]byte("kept"), rendered(states)...)
 	if !bytes.Equal(got, want) {
-		t.Fatalf("latest JSON %+v: the stored views differ from the rendering of the rows\n got %s\nwant %s", q, got, want)
+		i := 0
+		for i < min(len(got), len(want)) && got[i] == want[i] {
+			i++
+		}
+		from := max(i-80, 0)
+		t.Fatalf("latest JSON %+v: the stored views differ from the rendering of the rows at byte %d of %d\n got …%s\nwant …%s",
+			q, i, len(want), got[from:min(i+160, len(got))], want[from:min(i+160, len(want))])
 	}
 }
 
