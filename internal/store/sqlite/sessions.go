@@ -141,15 +141,7 @@ func (s *Store) LatestJSON(ctx context.Context, q session.Query, dst []byte) ([]
 	where, args := filterSQL(q)
 	query := `SELECT group_concat(view, ',') FROM (SELECT view FROM sessions WHERE ` + where +
 		" ORDER BY end_ns DESC, session_id DESC LIMIT " + strconv.Itoa(latestLimit(q)) + ")"
-	var (
-		rows *sql.Rows
-		err  error
-	)
-	if st := s.readStmt(ctx, query); st != nil {
-		rows, err = st.QueryContext(ctx, args...)
-	} else {
-		rows, err = s.r.QueryContext(ctx, query, args...)
-	}
+	rows, err := s.readRows(ctx, query, args...)
 	if err != nil {
 		return dst, mapErr(err)
 	}
@@ -223,16 +215,16 @@ func filterSQL(q session.Query) (string, []any) {
 	return sb.String(), args
 }
 
-func (s *Store) query(ctx context.Context, query string, args ...any) ([]session.State, error) {
-	var (
-		rows *sql.Rows
-		err  error
-	)
+// readRows runs a query on the read pool, through its prepared statement when there is one.
+func (s *Store) readRows(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	if st := s.readStmt(ctx, query); st != nil {
-		rows, err = st.QueryContext(ctx, args...)
-	} else {
-		rows, err = s.r.QueryContext(ctx, query, args...)
+		return st.QueryContext(ctx, args...)
 	}
+	return s.r.QueryContext(ctx, query, args...)
+}
+
+func (s *Store) query(ctx context.Context, query string, args ...any) ([]session.State, error) {
+	rows, err := s.readRows(ctx, query, args...)
 	if err != nil {
 		return nil, mapErr(err)
 	}
