@@ -420,7 +420,7 @@ func TestMultiNodeMigrate(t *testing.T) {
 	defer conn.Close(ctx)
 	if _, err := conn.Exec(ctx, `DROP TABLE nodes, aggregates, aggregates_hourly, accounts, pseudonym_key, webhooks, webhook_dead_letters, leases, alert_rules, alert_events, erasures;
 		DROP INDEX IF EXISTS sessions_in_progress; DROP INDEX sessions_expiry, sessions_user, events_seen_expiry;
-		ALTER TABLE sessions DROP COLUMN last_ns; ALTER TABLE events_seen DROP COLUMN at_ns; DELETE FROM schema_migrations WHERE version >= 2`); err != nil {
+		ALTER TABLE sessions DROP COLUMN last_ns, DROP COLUMN view; ALTER TABLE events_seen DROP COLUMN at_ns; DELETE FROM schema_migrations WHERE version >= 2`); err != nil {
 		t.Fatal(err)
 	}
 	var stderr testserver.SyncBuffer

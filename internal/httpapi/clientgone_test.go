@@ -51,6 +51,12 @@ func (w waitingReader) Latest(ctx context.Context, q session.Query) ([]session.S
 	return w.Store.Latest(ctx, q)
 }
 
+func (w waitingReader) LatestJSON(ctx context.Context, q session.Query, dst []byte) ([]byte, error) {
+	close(w.entered)
+	<-ctx.Done()
+	return w.Store.LatestJSON(ctx, q, dst)
+}
+
 // A read whose client hangs up is no server failure: logged at info with outcome
 // client_gone, counted under code 499, never as a 5xx — with or without the preformatted log.
 func TestClientGoneIsNot5xx(t *testing.T) {

@@ -19,9 +19,11 @@ import (
 	"github.com/intentrt/intentrt/internal/session"
 )
 
-// SessionReader answers the read API.
+// SessionReader answers the read API (LatestJSON, the stored rendering) and the dashboard's
+// list of sessions (Latest).
 type SessionReader interface {
 	Latest(ctx context.Context, q session.Query) ([]session.State, error)
+	LatestJSON(ctx context.Context, q session.Query, dst []byte) ([]byte, error)
 }
 
 // Summarizer answers the summary API (summary.Service); the dashboard calls the same one.

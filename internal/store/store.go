@@ -53,6 +53,11 @@ type Sessions interface {
 	Apply(ctx context.Context, batches []session.Batch) ([]session.Result, []session.Change, error)
 	// Latest returns completed sessions matching q, newest end first (ties: sessionId descending).
 	Latest(ctx context.Context, q session.Query) ([]session.State, error)
+	// LatestJSON appends to dst the read API's answer for the sessions Latest returns: the JSON
+	// array of their views, byte for byte session.State.AppendViewJSON of each, in Latest's
+	// order. It reads the rendering the writes of each session row stored with it, so that a
+	// read neither decodes the rows nor encodes them.
+	LatestJSON(ctx context.Context, q session.Query, dst []byte) ([]byte, error)
 	// ChangesSince returns the sessions of a bot whose cursor is above after, in cursor order,
 	// at most limit of them. An empty account means every bot of every account.
 	ChangesSince(ctx context.Context, account, bot string, after int64, limit int) ([]session.Change, error)

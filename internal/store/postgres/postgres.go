@@ -137,6 +137,13 @@ func schemaVersion(ctx context.Context, q querier) (int, error) {
 // creating the schema at the same time ("intentrt" in ASCII).
 const migrateLock = 0x696e74656e747274
 
+// rebuilds are the steps in Go that follow a migration in its transaction: what the migration's
+// SQL cannot compute itself for the sessions already stored.
+var rebuilds = map[string]func(context.Context, pgx.Tx) error{
+	aggregatesMigration: rebuildAggregates,
+	viewMigration:       rebuildViews,
+}
+
 // Migrate applies the migrations the database lacks, all in one transaction (PostgreSQL's DDL is
 // transactional) under an advisory lock, so a crash or a second node leaves the schema at a
 // known step.
@@ -165,8 +172,8 @@ func (s *Store) Migrate(ctx context.Context) error {
 		if _, err := tx.Exec(ctx, m.SQL); err != nil {
 			return fmt.Errorf("migration %s: %w", m.Name, mapErr(err))
 		}
-		if m.Name == aggregatesMigration {
-			if err := rebuildAggregates(ctx, tx); err != nil {
+		if rebuild := rebuilds[m.Name]; rebuild != nil {
+			if err := rebuild(ctx, tx); err != nil {
 				return fmt.Errorf("migration %s: %w", m.Name, err)
 			}
 		}

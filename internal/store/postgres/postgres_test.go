@@ -105,7 +105,7 @@ func TestAggregatesBuiltOnUpgrade(t *testing.T) {
 		for _, q := range []string{`DROP TABLE aggregates`, `DROP TABLE aggregates_hourly`, `DROP INDEX sessions_in_progress`, `DROP TABLE accounts, pseudonym_key`,
 			`DROP TABLE webhooks, webhook_dead_letters, leases, alert_rules, alert_events`,
 			`DROP TABLE erasures`, `DROP INDEX sessions_expiry, sessions_user, events_seen_expiry`,
-			`ALTER TABLE sessions DROP COLUMN last_ns`, `ALTER TABLE events_seen DROP COLUMN at_ns`,
+			`ALTER TABLE sessions DROP COLUMN last_ns`, `ALTER TABLE sessions DROP COLUMN view`, `ALTER TABLE events_seen DROP COLUMN at_ns`,
 			`DELETE FROM schema_migrations WHERE version >= 3`} {
 			if _, err := conn.Exec(ctx, q); err != nil {
 				t.Fatal(q, err)

@@ -37,14 +37,14 @@ const (
 			s.deflected_to, s.time_handled, s.intents, s.seq, s.completed_seq
 		FROM unnest($3::text[]) AS k(id) CROSS JOIN LATERAL (SELECT * FROM sessions t
 			WHERE t.account = $1 AND t.bot = $2 AND t.session_id = k.id LIMIT 1) s`
-	qUpsertMany = `INSERT INTO sessions (` + sqlrow.SessionColumns + `)
+	qUpsertMany = `INSERT INTO sessions (` + sqlrow.SessionWriteColumns + `)
 		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-			$8::bigint[], $9::bigint[], $10::text[], $11::text[], $12::bigint[], $13::text[], $14::bigint[], $15::bigint[])
+			$8::bigint[], $9::bigint[], $10::text[], $11::text[], $12::bigint[], $13::text[], $14::bigint[], $15::bigint[], $16::text[])
 		ON CONFLICT (account, bot, session_id) DO UPDATE SET
 		channel = excluded.channel, ani = excluded.ani, dni = excluded.dni, user_id = excluded.user_id,
 		start_ns = excluded.start_ns, end_ns = excluded.end_ns, status = excluded.status,
 		deflected_to = excluded.deflected_to, time_handled = excluded.time_handled,
-		intents = excluded.intents, seq = excluded.seq, completed_seq = excluded.completed_seq`
+		intents = excluded.intents, seq = excluded.seq, completed_seq = excluded.completed_seq, view = excluded.view`
 )
 
 // Apply stores the batches in one transaction. It returns once PostgreSQL has committed it, which
@@ -125,7 +125,7 @@ func (s *Store) Apply(ctx context.Context, batches []session.Batch) ([]session.R
 // sessionColumns turns states into one array per column, for qUpsertMany: one statement writes
 // every session of a group commit, which costs PostgreSQL far less than a statement per row.
 func sessionColumns(states []*session.State) []any {
-	cols := make([][]any, 15)
+	cols := make([][]any, 16)
 	for _, st := range states {
 		for i, v := range sqlrow.StateArgs(st) {
 			cols[i] = append(cols[i], v)
@@ -219,13 +219,52 @@ func loadStates(ctx context.Context, tx pgx.Tx, b session.Batch, sids []string, 
 // Latest answers the read API.
 func (s *Store) Latest(ctx context.Context, q session.Query) ([]session.State, error) {
 	where, args := filterSQL(q)
-	limit := q.Limit
-	if limit <= 0 {
-		limit = session.DefaultLimit
-	}
-	args = append(args, limit)
+	args = append(args, latestLimit(q))
 	return s.query(ctx, `SELECT `+sqlrow.SessionColumns+` FROM sessions WHERE `+where+
 		" ORDER BY end_ns DESC, session_id DESC LIMIT $"+strconv.Itoa(len(args)), args...)
+}
+
+// LatestJSON answers the read API from the stored views: the sessions Latest returns, as the
+// JSON array of their views. The query is Latest's (the same walk of sessions_latest that stops
+// after limit rows) selecting the view alone, and each row's bytes are appended as received:
+// nothing is decoded or encoded. (Having PostgreSQL concatenate them with string_agg(... ORDER
+// BY ...) cost the server a sort per read, more than the client saved.) A view is never NULL
+// for a completed session; one would be skipped, as SQLite's group_concat skips it.
+func (s *Store) LatestJSON(ctx context.Context, q session.Query, dst []byte) ([]byte, error) {
+	ctx, cancel := s.op(ctx)
+	defer cancel()
+	where, args := filterSQL(q)
+	args = append(args, latestLimit(q))
+	rows, err := s.pool.Query(ctx, `SELECT view FROM sessions WHERE `+where+
+		" ORDER BY end_ns DESC, session_id DESC LIMIT $"+strconv.Itoa(len(args)), args...)
+	if err != nil {
+		return dst, mapErr(err)
+	}
+	defer rows.Close()
+	dst = append(dst, '[')
+	n := len(dst)
+	for rows.Next() {
+		v := rows.RawValues()[0] // valid until the next row: appended at once
+		if v == nil {
+			continue
+		}
+		if len(dst) > n {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, v...)
+	}
+	if err := rows.Err(); err != nil {
+		return dst, mapErr(err)
+	}
+	return append(dst, ']'), nil
+}
+
+// latestLimit is q's limit, or the read API's default when it has none.
+func latestLimit(q session.Query) int {
+	if q.Limit <= 0 {
+		return session.DefaultLimit
+	}
+	return q.Limit
 }
 
 // Export pages through the bot's matching completed sessions in cursor order.

@@ -206,6 +206,13 @@ func (s *Store) Migrate(ctx context.Context) error {
 	return nil
 }
 
+// rebuilds are the steps in Go that follow a migration in its transaction: what the migration's
+// SQL cannot compute itself for the sessions already stored.
+var rebuilds = map[string]func(context.Context, *sql.Tx) error{
+	aggregatesMigration: rebuildAggregates,
+	viewMigration:       rebuildViews,
+}
+
 func (s *Store) apply(ctx context.Context, m sqlrow.Migration) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
@@ -215,8 +222,8 @@ func (s *Store) apply(ctx context.Context, m sqlrow.Migration) error {
 	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 		return fmt.Errorf("migration %s: %w", m.Name, mapErr(err))
 	}
-	if m.Name == aggregatesMigration {
-		if err := rebuildAggregates(ctx, tx); err != nil {
+	if rebuild := rebuilds[m.Name]; rebuild != nil {
+		if err := rebuild(ctx, tx); err != nil {
 			return fmt.Errorf("migration %s: %w", m.Name, err)
 		}
 	}

@@ -54,7 +54,7 @@ func TestAggregatesBuiltOnUpgrade(t *testing.T) {
 		for _, q := range []string{`DROP TABLE aggregates`, `DROP TABLE aggregates_hourly`, `DROP INDEX sessions_in_progress`, `DROP TABLE accounts`, `DROP TABLE pseudonym_key`,
 			`DROP TABLE webhooks`, `DROP TABLE webhook_dead_letters`, `DROP TABLE alert_rules`, `DROP TABLE alert_events`,
 			`DROP TABLE erasures`, `DROP INDEX sessions_expiry`, `DROP INDEX sessions_user`, `DROP INDEX events_seen_expiry`,
-			`ALTER TABLE sessions DROP COLUMN last_ns`, `ALTER TABLE events_seen DROP COLUMN at_ns`,
+			`ALTER TABLE sessions DROP COLUMN last_ns`, `ALTER TABLE sessions DROP COLUMN view`, `ALTER TABLE events_seen DROP COLUMN at_ns`,
 			`DELETE FROM schema_migrations WHERE version >= 2`} {
 			if _, err := raw.ExecContext(ctx, q); err != nil {
 				t.Fatal(q, err)

@@ -19,6 +19,10 @@ import (
 // that ScanState can read a row of any of them.
 const SessionColumns = `account, bot, session_id, channel, ani, dni, user_id, start_ns, end_ns, status, deflected_to, time_handled, intents, seq, completed_seq`
 
+// SessionWriteColumns is SessionColumns and the pre-rendered view: what every write of a session
+// row sets (StateArgs gives the values in this order), so that the view never lags the row.
+const SessionWriteColumns = SessionColumns + `, view`
+
 // Scanner is what *sql.Row, *sql.Rows and pgx rows have in common.
 type Scanner interface {
 	Scan(dest ...any) error
@@ -62,7 +66,7 @@ func ScanState(sc Scanner) (session.State, error) {
 	return st, nil
 }
 
-// StateArgs returns the values of st in SessionColumns order, for an INSERT.
+// StateArgs returns the values of st in SessionWriteColumns order, for an INSERT.
 func StateArgs(st *session.State) []any {
 	intents := st.Intents
 	if intents == nil {
@@ -71,7 +75,45 @@ func StateArgs(st *session.State) []any {
 	enc, _ := json.Marshal(intents) // a slice of plain structs always encodes
 	return []any{st.Account, st.Bot, st.SessionID, st.Channel, st.ANI, st.DNI, st.UserID,
 		nanos(st.Start), nanos(st.End), string(st.Status), nullString(st.DeflectedTo), nullInt(st.TimeHandled),
-		string(enc), nullSeq(st.Seq), nullSeq(st.CompletedSeq)}
+		string(enc), nullSeq(st.Seq), nullSeq(st.CompletedSeq), View(st)}
+}
+
+// View is the value of the view column for st: the session as the read API sends it
+// (session.State.AppendViewJSON), so that a read appends the stored bytes instead of decoding
+// fifteen columns and encoding them again. Only completed sessions (those with a cursor) are
+// ever read; an incomplete one stores NULL, which saves its bytes on every write until then.
+func View(st *session.State) sql.NullString {
+	if st.Seq == 0 {
+		return sql.NullString{}
+	}
+	return sql.NullString{String: string(st.AppendViewJSON(nil)), Valid: true}
+}
+
+// ViewPage is how many sessions an upgrade renders the views of at a time (RebuildViews): a
+// bounded page, so that a database of millions of sessions is rewritten in bounded memory.
+const ViewPage = 1000
+
+// RebuildViews fills the view column of every completed session, for the migration that adds it
+// to a database already holding sessions: read returns the completed sessions after a key, in key
+// order, at most ViewPage of them (the empty key is below every stored one: a session id is never
+// empty); write stores their views (View) in the same transaction.
+func RebuildViews(read func(after session.Key) ([]session.State, error), write func([]session.State) error) error {
+	var after session.Key
+	for {
+		page, err := read(after)
+		if err != nil {
+			return fmt.Errorf("read sessions: %w", err)
+		}
+		if len(page) > 0 {
+			if err := write(page); err != nil {
+				return fmt.Errorf("store views: %w", err)
+			}
+		}
+		if len(page) < ViewPage {
+			return nil
+		}
+		after = page[len(page)-1].Key
+	}
 }
 
 func nanos(t time.Time) sql.NullInt64 {

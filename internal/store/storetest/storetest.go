@@ -35,6 +35,8 @@ func Run(t *testing.T, open Open) {
 		{"LatestFilters", testLatestFilters},
 		{"ChangesSince", testChangesSince},
 		{"RoundTrip", testRoundTrip},
+		{"ViewsMatchRendering", testViewsMatchRendering},
+		{"ViewsAfterHistories", testViewsAfterHistories},
 		{"SummaryMatchesBruteForce", testSummaryMatchesBruteForce},
 		{"Apps", testApps},
 		{"RevokeApp", testRevokeApp},
@@ -100,6 +102,7 @@ func latest(t *testing.T, s store.Store, q session.Query) []session.State {
 	if err != nil {
 		t.Fatalf("latest %+v: %v", q, err)
 	}
+	checkLatestJSON(t, s, q, out) // every read of the suite checks the stored views too
 	return out
 }
 

@@ -286,13 +286,18 @@ func storedSessions(t *testing.T, s store.Store, account, bot string, perSession
 }
 
 // SummaryAfterUpgrade checks that a database holding sessions from before the aggregates
-// existed gets them counted when migrated: downgrade must drop the backend's aggregates table
-// and forget its migration, as a database of the previous version would be.
+// existed gets them counted when migrated, and their views rendered: downgrade must drop the
+// backend's aggregates table and the sessions' view column and forget their migrations, as a
+// database of the previous version would be.
 func SummaryAfterUpgrade(t *testing.T, s store.Store, downgrade func(t *testing.T)) {
 	rng := rand.New(rand.NewPCG(42, 10))
 	span := 3 * 24 * time.Hour
 	hs := analyticstest.RandomHistories(rng, 200, summaryNow, span)
 	perSession := ingestHistories(t, s, rng, "acc", "bot", hs)
+	// More sessions than a page of the views' rebuild, split over two bots: its pages cross
+	// from one bot to the next.
+	Load(t, s, "acc", "bulk-1", "v-", 1500, summaryNow.Add(-span), summaryNow)
+	Load(t, s, "acc", "bulk-2", "v-", 700, summaryNow.Add(-span), summaryNow)
 	downgrade(t)
 	m, ok := s.(store.Migrator)
 	if !ok {
@@ -303,6 +308,9 @@ func SummaryAfterUpgrade(t *testing.T, s store.Store, downgrade func(t *testing.
 	}
 	stored := storedSessions(t, s, "acc", "bot", perSession)
 	checkNoEmptyRows(t, s, "acc", "bot") // the rebuild filled the hourly roll-ups too
+	for _, bot := range []string{"bot", "bulk-1", "bulk-2"} {
+		checkViews(t, s, "acc", bot) // and the views of the sessions stored before them
+	}
 	svc := &summary.Service{Source: s}
 	for q := range 6 {
 		body := summaryBody(rng, q)
