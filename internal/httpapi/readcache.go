@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/intentrt/intentrt/internal/session"
+	"github.com/intentrt/intentrt/internal/store"
 )
 
 // ReadCache keeps the read API's default answer (no filters, 25 sessions) of recently read
@@ -75,15 +76,61 @@ func (c *ReadCache) Invalidate(changes []session.Change) {
 	defer c.mu.Unlock()
 	c.gen++
 	for _, ch := range changes {
-		k := readKey{ch.State.Account, ch.State.Bot}
-		c.changed[k] = c.gen
-		if e, ok := c.entries[k]; ok {
+		c.mark(readKey{ch.State.Account, ch.State.Bot})
+	}
+	c.boundMarks()
+}
+
+// Forget drops what a commit of any node changed, as its notification names it (a node of a
+// shared database calls it on hearing of the commit, before its change feed reads the
+// commit back): so another node's commit stops being served from here once the notification
+// arrives. Like Invalidate, it marks what it drops as changed, so that a storage read begun
+// before it is not kept.
+func (c *ReadCache) Forget(ch store.Changed) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	switch {
+	case ch.All:
+		c.forgetAll(func(readKey) bool { return true })
+	case len(ch.Accounts) > 0:
+		accounts := make(map[string]bool, len(ch.Accounts))
+		for _, a := range ch.Accounts {
+			accounts[a] = true
+		}
+		c.forgetAll(func(k readKey) bool { return accounts[k.account] })
+	}
+	for _, b := range ch.Bots {
+		c.mark(readKey{b.Account, b.Bot})
+	}
+	c.boundMarks()
+}
+
+// mark drops a bot's answer and records that it changed at the current gen.
+func (c *ReadCache) mark(k readKey) {
+	c.changed[k] = c.gen
+	if e, ok := c.entries[k]; ok {
+		c.drop(e)
+	}
+}
+
+// forgetAll drops the answers of the bots that match and counts every bot as changed now (a
+// notice too large to name its bots is rare: this keeps no storage read in flight, of any
+// bot, rather than a mark per bot of an account).
+func (c *ReadCache) forgetAll(match func(readKey) bool) {
+	for k, e := range c.entries {
+		if match(k) {
 			c.drop(e)
 		}
 	}
-	// The marks only matter to storage reads in flight (see put): when they overflow they are
-	// forgotten, and reads that began before then are not kept. Answers held stay: their
-	// bots' changes dropped them already.
+	clear(c.changed)
+	c.floor = c.gen
+}
+
+// boundMarks forgets the marks when they overflow. They only matter to storage reads in
+// flight (see put): reads that began before then are not kept. Answers held stay: their
+// bots' changes dropped them already.
+func (c *ReadCache) boundMarks() {
 	if len(c.changed) > c.marks {
 		clear(c.changed)
 		c.floor = c.gen
