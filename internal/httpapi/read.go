@@ -34,7 +34,7 @@ func (h *handlers) handleRead(w http.ResponseWriter, r *http.Request) {
 	if cacheable {
 		var e *cached
 		if e, gen = h.ReadCache.get(c.Account, c.Bot); e != nil {
-			writeAnswerLen(w, e.body, e.clen)
+			writeCached(w, h.ReadCache, e)
 			return
 		}
 	}
@@ -86,6 +86,21 @@ func writeAnswerLen(w http.ResponseWriter, body []byte, clen []string) {
 	hd["Content-Length"] = clen
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body) // the client may be gone; nothing to do about it
+}
+
+// writeCached writes a cached answer, holding it until written (a panic included: net/http
+// recovers from its handlers') so that its pages cannot be handed to another answer mid-write.
+func writeCached(w http.ResponseWriter, c *ReadCache, e *cached) {
+	defer c.release(e)
+	hd := w.Header()
+	hd["Content-Type"] = jsonType
+	hd["Content-Length"] = e.clen
+	w.WriteHeader(http.StatusOK)
+	for _, b := range e.body {
+		if _, err := w.Write(b); err != nil {
+			return // the client is gone; nothing to do about it
+		}
+	}
 }
 
 // writeSessions writes the read API's 200: the same bytes as writeJSON of the sessions' views

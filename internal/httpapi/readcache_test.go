@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"math/rand/v2"
 	"strconv"
 	"testing"
@@ -8,6 +9,16 @@ import (
 	"github.com/intentrt/intentrt/internal/session"
 	"github.com/intentrt/intentrt/internal/store"
 )
+
+// body returns the answer held for a bot, or "".
+func body(c *ReadCache, bot string) string {
+	e, _ := c.get("a", bot)
+	if e == nil {
+		return ""
+	}
+	defer c.release(e)
+	return string(bytes.Join(e.body, nil))
+}
 
 func change(account, bot string) []session.Change {
 	return []session.Change{{State: session.State{Key: session.Key{Account: account, Bot: bot, SessionID: "s"}}}}
@@ -18,13 +29,7 @@ func change(account, bot string) []session.Change {
 // served after it, whichever of the two finished first.
 func TestReadCacheNeverServesAnAnswerOlderThanACommit(t *testing.T) {
 	c := NewReadCache(1 << 20)
-	hit := func(bot string) bool { e, _ := c.get("a", bot); return e != nil }
-	body := func(c *ReadCache, bot string) string {
-		if e, _ := c.get("a", bot); e != nil {
-			return string(e.body)
-		}
-		return ""
-	}
+	hit := func(bot string) bool { return body(c, bot) != "" }
 
 	_, gen := c.get("a", "b1")
 	c.put("a", "b1", gen, []byte("v1"))
@@ -81,10 +86,11 @@ func TestReadCacheBoundedBySizeWithSteadyHits(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	read := func(i int) bool {
 		bot := "st-" + strconv.Itoa(i)
-		if e, _ := c.get("a", bot); e != nil {
+		e, gen := c.get("a", bot)
+		if e != nil {
+			c.release(e)
 			return true
 		}
-		_, gen := c.get("a", bot)
 		c.put("a", bot, gen, body)
 		return false
 	}
@@ -113,6 +119,10 @@ func TestReadCacheBoundedBySizeWithSteadyHits(t *testing.T) {
 	if len(c.entries) == 0 || c.Bytes() < maxBytes*9/10 {
 		t.Fatalf("%d answers in %d bytes: the cache should be nearly full", len(c.entries), c.Bytes())
 	}
+	// Dropped and evicted answers' pages are reused: what is mapped stays within the bound.
+	if mapped := len(c.arena.chunks) * chunkPages * pageSize; mapped > maxBytes+chunkPages*pageSize {
+		t.Fatalf("%d bytes of pages mapped for a bound of %d", mapped, maxBytes)
+	}
 }
 
 // TestReadCacheForget: a notification of another node's commit drops what it names — bots,
@@ -120,7 +130,13 @@ func TestReadCacheBoundedBySizeWithSteadyHits(t *testing.T) {
 // before it.
 func TestReadCacheForget(t *testing.T) {
 	c := NewReadCache(1 << 20)
-	held := func(account, bot string) bool { e, _ := c.get(account, bot); return e != nil }
+	held := func(account, bot string) bool {
+		e, _ := c.get(account, bot)
+		if e != nil {
+			c.release(e)
+		}
+		return e != nil
+	}
 	fill := func() {
 		for _, k := range [][2]string{{"a", "b1"}, {"a", "b2"}, {"x", "b1"}} {
 			_, gen := c.get(k[0], k[1])
