@@ -17,8 +17,9 @@ import (
 // it, which drops the bot's answer, and an answer read from storage is kept only if no change
 // of its bot was published since before its storage read (a generation check). On one node
 // (SQLite) the committer invalidates before the producer's 200; with several nodes each node
-// also invalidates from the change feed, so another node's commit is seen here after the
-// feed's delay.
+// also drops what another node's commit changed when its notification arrives (Forget), so
+// that commit is seen here after the notification's delivery, and again from the change feed,
+// which covers a lost notification.
 //
 // The answers' bytes are held off the collected heap, in pages (pages.go), so that the
 // collector's headroom does not double them in RSS; an answer's pages go back to the free list
