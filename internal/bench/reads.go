@@ -90,7 +90,7 @@ func freshnessUnderLoad(ctx context.Context, cfg Config, srv *child, h http.Head
 
 // crossNodeFreshness starts a second node (read cache on) on the same database and measures,
 // from each ingest's 200 on the first node, when the second node's read API and stream have
-// the session: the feed's delay, which bounds how stale the second node's cache can be.
+// the session: how stale the second node's cache can be (its stream: the feed's delay).
 func crossNodeFreshness(ctx context.Context, cfg Config, srv *child, dsn string, h http.Header, logf func(string, ...any)) (*Freshness, error) {
 	node2, err := startChild(ctx, cfg.Exe, []string{"serve", "--addr", "127.0.0.1:0", "--db", dsn, "--rate-limit", "0"},
 		filepath.Join(cfg.Dir, "serve-node2.log"))

@@ -27,14 +27,21 @@ func openPostgres(ctx context.Context, dsn string) (*backend, error) {
 
 // startFeed feeds the broker from storage's change feed, woken by this node's commits, by other
 // nodes' notifications and by a poll each second. It returns what the committer should publish
-// to: the feed, which reads the changes back in cursor order.
-func startFeed(ctx context.Context, src live.ChangeSource, l store.ChangeNotifier, broker live.Publisher, log *slog.Logger) (ingest.Publisher, error) {
+// to: the feed, which reads the changes back in cursor order. forget (if any) is handed what
+// each notification names before the feed is woken: the read cache drops another node's
+// commit on hearing of it instead of after the feed's query.
+func startFeed(ctx context.Context, src live.ChangeSource, l store.ChangeNotifier, broker live.Publisher, forget func(store.Changed), log *slog.Logger) (ingest.Publisher, error) {
 	feed := live.NewFeed(src, broker, time.Second, log)
 	if err := feed.Start(ctx); err != nil {
 		return nil, fmt.Errorf("start change feed: %w", err)
 	}
 	go feed.Run(ctx)
-	go l.Listen(ctx, feed.Kick, log)
+	go l.Listen(ctx, func(c store.Changed) {
+		if forget != nil {
+			forget(c)
+		}
+		feed.Kick()
+	}, log)
 	return feed, nil
 }
 

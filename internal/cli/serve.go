@@ -22,6 +22,7 @@ import (
 	"github.com/intentrt/intentrt/internal/ratelimit"
 	"github.com/intentrt/intentrt/internal/retention"
 	"github.com/intentrt/intentrt/internal/session"
+	"github.com/intentrt/intentrt/internal/store"
 	"github.com/intentrt/intentrt/internal/summary"
 	"github.com/intentrt/intentrt/internal/webhook"
 )
@@ -89,7 +90,7 @@ func defineServe(fs *flag.FlagSet, c *serveConfig) *serveFlags {
 	fs.DurationVar(&c.conns.readHeaderTimeout, "read-header-timeout", 10*time.Second, "a connection that has not sent a whole request head within this is closed (reaps silent sockets)")
 	fs.DurationVar(&c.conns.idleTimeout, "idle-timeout", 60*time.Second, "a kept-alive connection without a request for this long is closed")
 	webhooksFlags(fs, &c.webhooks)
-	fs.BoolVar(&c.readCache, "read-cache", true, "serve repeated unfiltered reads of a bot from memory until a commit changes it (on PostgreSQL, until the change feed brings another node's commit); --read-cache=false turns it off")
+	fs.BoolVar(&c.readCache, "read-cache", true, "serve repeated unfiltered reads of a bot from memory until a commit changes it (on PostgreSQL, until another node's commit is notified); --read-cache=false turns it off")
 	fs.DurationVar(&c.logFlush, "log-flush", 100*time.Millisecond, "write request log lines out every interval instead of one write per line; warnings and errors at once; 0 writes every line at once")
 	c.readCacheSize = 32 << 20
 	fs.Var(&c.readCacheSize, "read-cache-size", "bound of the read cache's answers in bytes, e.g. 32MB (the default); least recently read bots are dropped first")
@@ -253,12 +254,15 @@ func buildServer(ctx context.Context, c serveConfig, log *slog.Logger, stdout io
 	m.SetStreamSubscribers(broker.Subscribers)
 	// The read cache: on one node (SQLite) every commit passes through the committer, which
 	// drops the answers it changes before its producer hears of it. With several nodes
-	// (PostgreSQL) the committer does that for this node's commits (read-your-writes here)
-	// and the change feed, which reads every node's commits back, for the others': another
-	// node's commit is seen here after the feed's delay (NOTIFY, else the 1 s poll).
+	// (PostgreSQL) the committer does that for this node's commits (read-your-writes here),
+	// and another node's commit is dropped as soon as its notification, which names its bots,
+	// arrives here; the change feed, which reads every node's commits back, drops them again
+	// and catches what a lost notification missed (the 1 s poll).
 	var readCache *httpapi.ReadCache
+	var forget func(store.Changed)
 	if c.readCache && (db.SoleWriter || db.Changes != nil) {
 		readCache = httpapi.NewReadCache(int64(c.readCacheSize))
+		forget = readCache.Forget
 	}
 	pressure := &webhook.Pressure{}
 	hooks := newDispatcher(c.webhooks, db, m, pressure, log)
@@ -268,7 +272,7 @@ func buildServer(ctx context.Context, c serveConfig, log *slog.Logger, stdout io
 		if readCache != nil {
 			fed = publishers{readCache, broker, hooks}
 		}
-		if publisher, err = startFeed(feedCtx, db, db.Changes, fed, log); err != nil {
+		if publisher, err = startFeed(feedCtx, db, db.Changes, fed, forget, log); err != nil {
 			return nil, err
 		}
 	}

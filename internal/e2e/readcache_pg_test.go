@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/intentrt/intentrt/internal/live"
 	"github.com/intentrt/intentrt/internal/store/postgres/pgtest"
 	"github.com/intentrt/intentrt/internal/testserver"
 )
@@ -52,5 +53,47 @@ func TestMultiNodeReadCache(t *testing.T) {
 			}
 			time.Sleep(5 * time.Millisecond)
 		}
+	}
+}
+
+// Another node's commit leaves this node's read cache when its notification arrives, not when
+// the change feed reads the commit back: with every feed held, the other node still stops
+// serving its cached answer (and reads the commit) once notified. Without the drop on
+// notification, the other node would serve the old answer until the feed runs.
+func TestMultiNodeReadCacheDropsOnNotify(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	a := testserver.StartDB(t, dsn)
+	b := testserver.StartDB(t, dsn)
+	const account, bot = "acct-notify", "st-notify"
+	tok := a.CreateApp(t, testserver.AppSpec{Account: account}).Token(t)
+	read := func(s *testserver.Server) map[string]bool {
+		t.Helper()
+		resp, body := s.Do(t, http.MethodPost, readPath(bot), testserver.Headers(tok, account), "")
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("read: %d %s", resp.StatusCode, body)
+		}
+		ids := map[string]bool{}
+		for _, ks := range decodeSessions(t, body) {
+			ids[ks.SessionID] = true
+		}
+		return ids
+	}
+	a.Ingest(t, tok, account, bot, "["+scaleEvents("nt", 0)+"]")
+	waitFor(t, "the first session on the other node", func() bool { return read(b)["nt-00000"] })
+	for range 3 { // cached there now (a read racing the feed's drop is not kept; the next is)
+		read(b)
+	}
+	release := live.HoldFeedsForTest()
+	defer release()
+	a.Ingest(t, tok, account, bot, "["+scaleEvents("nt", 1)+"]")
+	if !read(a)["nt-00001"] {
+		t.Fatal("the node that committed does not read its commit at once")
+	}
+	start := time.Now()
+	for !read(b)["nt-00001"] {
+		if time.Since(start) > 5*time.Second {
+			t.Fatal("with the change feed held, the other node still serves its cached answer 5 s after the commit's notification")
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }

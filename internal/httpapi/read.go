@@ -34,7 +34,7 @@ func (h *handlers) handleRead(w http.ResponseWriter, r *http.Request) {
 	if cacheable {
 		var e *cached
 		if e, gen = h.ReadCache.get(c.Account, c.Bot); e != nil {
-			writeAnswerLen(w, e.body, e.clen)
+			writeCached(w, h.ReadCache, e)
 			return
 		}
 	}
@@ -78,15 +78,24 @@ var jsonType = []string{"application/json; charset=utf-8"}
 // writeAnswer writes a 200 of body in one Write with its Content-Length, so that net/http
 // sends it as is instead of chunked (a chunk header, the body, then a terminator).
 func writeAnswer(w http.ResponseWriter, body []byte) {
-	writeAnswerLen(w, body, []string{strconv.Itoa(len(body))})
-}
-
-// writeAnswerLen is writeAnswer with the Content-Length header's value given: the body's
-// length, formatted (the read cache keeps it with the body).
-func writeAnswerLen(w http.ResponseWriter, body []byte, clen []string) {
 	hd := w.Header()
 	hd["Content-Type"] = jsonType
-	hd["Content-Length"] = clen
+	hd["Content-Length"] = []string{strconv.Itoa(len(body))}
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body) // the client may be gone; nothing to do about it
+}
+
+// writeCached writes a cached answer, holding it until written (a panic included: net/http
+// recovers from its handlers') so that its pages cannot be handed to another answer mid-write.
+func writeCached(w http.ResponseWriter, c *ReadCache, e *cached) {
+	defer c.release(e)
+	hd := w.Header()
+	hd["Content-Type"] = jsonType
+	hd["Content-Length"] = e.clen
+	w.WriteHeader(http.StatusOK)
+	for _, b := range e.body {
+		if _, err := w.Write(b); err != nil {
+			return // the client is gone; nothing to do about it
+		}
+	}
 }

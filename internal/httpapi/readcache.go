@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/intentrt/intentrt/internal/session"
+	"github.com/intentrt/intentrt/internal/store"
 )
 
 // ReadCache keeps the read API's default answer (no filters, 25 sessions) of recently read
@@ -16,8 +17,14 @@ import (
 // it, which drops the bot's answer, and an answer read from storage is kept only if no change
 // of its bot was published since before its storage read (a generation check). On one node
 // (SQLite) the committer invalidates before the producer's 200; with several nodes each node
-// also invalidates from the change feed, so another node's commit is seen here after the
-// feed's delay.
+// also drops what another node's commit changed when its notification arrives (Forget), so
+// that commit is seen here after the notification's delivery, and again from the change feed,
+// which covers a lost notification.
+//
+// The answers' bytes are held off the collected heap, in pages (pages.go), so that the
+// collector's headroom does not double them in RSS; an answer's pages go back to the free list
+// only when neither the cache nor any request writing it holds it (refs), so a request never
+// sends bytes that another answer has since been written into.
 //
 // It is bounded by bytes and evicts with CLOCK (second chance): a hit only sets a bit, under
 // the read lock, and the hand passes over recently read answers once before dropping them, so
@@ -34,6 +41,7 @@ type ReadCache struct {
 	bytes   int64 // accounted size of the answers held
 	max     int64 // bound of bytes
 	marks   int   // bound of len(changed)
+	arena   pageArena
 
 	hits, misses atomic.Uint64
 }
@@ -42,19 +50,25 @@ type readKey struct{ account, bot string }
 
 // cached is one answer.
 type cached struct {
-	key  readKey
-	body []byte
-	clen []string // its Content-Length header's value, formatted once (net/http only reads it)
-	slot int
-	ref  atomic.Bool // read since the hand last passed
+	key   readKey
+	pages []pageID
+	body  [][]byte // the answer, as slices of its pages (pageArena.runs)
+	clen  []string // its Content-Length header's value, formatted once (net/http only reads it)
+	slot  int
+	ref   atomic.Bool // read since the hand last passed
+	// refs counts the holders of the answer's pages: 1 for the cache while the answer is in
+	// entries, plus one per request writing it (get to release). Whoever drops it to zero
+	// returns the pages; get only adds while the answer is in entries, under the read lock,
+	// so nothing holds it after that.
+	refs atomic.Int32
 }
 
-// entryOverhead approximates what an answer costs beyond its body: the entry, its map slot,
-// its ring slot and the key strings' headers.
-const entryOverhead = 160
+// entryOverhead approximates what an answer costs beyond its pages: the entry, its map slot,
+// its ring slot, its page list and the key strings' headers.
+const entryOverhead = 200
 
 func (e *cached) size() int64 {
-	return int64(cap(e.body)+len(e.key.account)+len(e.key.bot)+len(e.clen[0])) + entryOverhead
+	return int64(len(e.pages)*pageSize+len(e.key.account)+len(e.key.bot)+len(e.clen[0])) + entryOverhead
 }
 
 // NewReadCache returns a cache of at most maxBytes of answers.
@@ -75,15 +89,61 @@ func (c *ReadCache) Invalidate(changes []session.Change) {
 	defer c.mu.Unlock()
 	c.gen++
 	for _, ch := range changes {
-		k := readKey{ch.State.Account, ch.State.Bot}
-		c.changed[k] = c.gen
-		if e, ok := c.entries[k]; ok {
+		c.mark(readKey{ch.State.Account, ch.State.Bot})
+	}
+	c.boundMarks()
+}
+
+// Forget drops what a commit of any node changed, as its notification names it (a node of a
+// shared database calls it on hearing of the commit, before its change feed reads the
+// commit back): so another node's commit stops being served from here once the notification
+// arrives. Like Invalidate, it marks what it drops as changed, so that a storage read begun
+// before it is not kept.
+func (c *ReadCache) Forget(ch store.Changed) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	switch {
+	case ch.All:
+		c.forgetAll(func(readKey) bool { return true })
+	case len(ch.Accounts) > 0:
+		accounts := make(map[string]bool, len(ch.Accounts))
+		for _, a := range ch.Accounts {
+			accounts[a] = true
+		}
+		c.forgetAll(func(k readKey) bool { return accounts[k.account] })
+	}
+	for _, b := range ch.Bots {
+		c.mark(readKey{b.Account, b.Bot})
+	}
+	c.boundMarks()
+}
+
+// mark drops a bot's answer and records that it changed at the current gen.
+func (c *ReadCache) mark(k readKey) {
+	c.changed[k] = c.gen
+	if e, ok := c.entries[k]; ok {
+		c.drop(e)
+	}
+}
+
+// forgetAll drops the answers of the bots that match and counts every bot as changed now (a
+// notice too large to name its bots is rare: this keeps no storage read in flight, of any
+// bot, rather than a mark per bot of an account).
+func (c *ReadCache) forgetAll(match func(readKey) bool) {
+	for k, e := range c.entries {
+		if match(k) {
 			c.drop(e)
 		}
 	}
-	// The marks only matter to storage reads in flight (see put): when they overflow they are
-	// forgotten, and reads that began before then are not kept. Answers held stay: their
-	// bots' changes dropped them already.
+	clear(c.changed)
+	c.floor = c.gen
+}
+
+// boundMarks forgets the marks when they overflow. They only matter to storage reads in
+// flight (see put): reads that began before then are not kept. Answers held stay: their
+// bots' changes dropped them already.
+func (c *ReadCache) boundMarks() {
 	if len(c.changed) > c.marks {
 		clear(c.changed)
 		c.floor = c.gen
@@ -100,11 +160,14 @@ func (c *ReadCache) Bytes() int64 {
 	return c.bytes
 }
 
-// get returns the answer of a bot if one is held; otherwise the gen to store the answer about
-// to be read from storage with.
+// get returns the answer of a bot if one is held, which the caller must release once written;
+// otherwise the gen to store the answer about to be read from storage with.
 func (c *ReadCache) get(account, bot string) (e *cached, gen uint64) {
 	c.mu.RLock()
 	e = c.entries[readKey{account, bot}]
+	if e != nil {
+		e.refs.Add(1) // while the cache's own reference is held: the pages cannot go before
+	}
 	gen = c.gen
 	c.mu.RUnlock()
 	if e == nil {
@@ -125,15 +188,22 @@ func (c *ReadCache) changedAt(k readKey) uint64 {
 	return c.floor
 }
 
-// put keeps an answer read from storage after get returned gen, unless its bot changed since
-// or it is larger than the whole cache.
+// release lets go of an answer get returned, once its bytes are written.
+func (c *ReadCache) release(e *cached) {
+	if e.refs.Add(-1) == 0 { // dropped while it was written: its pages are free now
+		c.mu.Lock()
+		c.arena.release(e.pages)
+		c.mu.Unlock()
+	}
+}
+
+// put keeps a copy of an answer read from storage after get returned gen, unless its bot
+// changed since or it is larger than the whole cache.
 func (c *ReadCache) put(account, bot string, gen uint64, body []byte) {
 	k := readKey{account, bot}
-	if cap(body)-len(body) > len(body)/8 { // the encoder's estimate was generous: hold no slack
-		body = append(make([]byte, 0, len(body)), body...)
-	}
-	e := &cached{key: k, body: body, clen: []string{strconv.Itoa(len(body))}}
-	size := e.size()
+	e := &cached{key: k, clen: []string{strconv.Itoa(len(body))}}
+	n := pagesFor(len(body))
+	size := e.size() + int64(n*pageSize) // as e.size() once it holds its pages
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if gen < c.changedAt(k) || size > c.max {
@@ -145,6 +215,10 @@ func (c *ReadCache) put(account, bot string, gen uint64, body []byte) {
 	for c.bytes+size > c.max {
 		c.evictOne()
 	}
+	e.pages = c.arena.alloc(n)
+	c.arena.store(e.pages, body)
+	e.body = c.arena.runs(e.pages, len(body))
+	e.refs.Store(1)
 	if n := len(c.free); n > 0 {
 		e.slot = c.free[n-1]
 		c.free = c.free[:n-1]
@@ -176,10 +250,14 @@ func (c *ReadCache) evictOne() {
 	}
 }
 
-// drop removes e; its ring slot is reused by the next answer.
+// drop removes e; its ring slot is reused by the next answer, and its pages too unless a
+// request is still writing it (then release returns them).
 func (c *ReadCache) drop(e *cached) {
 	delete(c.entries, e.key)
 	c.ring[e.slot] = nil
 	c.free = append(c.free, e.slot)
 	c.bytes -= e.size()
+	if e.refs.Add(-1) == 0 {
+		c.arena.release(e.pages)
+	}
 }

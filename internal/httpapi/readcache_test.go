@@ -1,12 +1,24 @@
 package httpapi
 
 import (
+	"bytes"
 	"math/rand/v2"
 	"strconv"
 	"testing"
 
 	"github.com/intentrt/intentrt/internal/session"
+	"github.com/intentrt/intentrt/internal/store"
 )
+
+// body returns the answer held for a bot, or "".
+func body(c *ReadCache, bot string) string {
+	e, _ := c.get("a", bot)
+	if e == nil {
+		return ""
+	}
+	defer c.release(e)
+	return string(bytes.Join(e.body, nil))
+}
 
 func change(account, bot string) []session.Change {
 	return []session.Change{{State: session.State{Key: session.Key{Account: account, Bot: bot, SessionID: "s"}}}}
@@ -17,13 +29,7 @@ func change(account, bot string) []session.Change {
 // served after it, whichever of the two finished first.
 func TestReadCacheNeverServesAnAnswerOlderThanACommit(t *testing.T) {
 	c := NewReadCache(1 << 20)
-	hit := func(bot string) bool { e, _ := c.get("a", bot); return e != nil }
-	body := func(c *ReadCache, bot string) string {
-		if e, _ := c.get("a", bot); e != nil {
-			return string(e.body)
-		}
-		return ""
-	}
+	hit := func(bot string) bool { return body(c, bot) != "" }
 
 	_, gen := c.get("a", "b1")
 	c.put("a", "b1", gen, []byte("v1"))
@@ -80,10 +86,11 @@ func TestReadCacheBoundedBySizeWithSteadyHits(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	read := func(i int) bool {
 		bot := "st-" + strconv.Itoa(i)
-		if e, _ := c.get("a", bot); e != nil {
+		e, gen := c.get("a", bot)
+		if e != nil {
+			c.release(e)
 			return true
 		}
-		_, gen := c.get("a", bot)
 		c.put("a", bot, gen, body)
 		return false
 	}
@@ -111,5 +118,60 @@ func TestReadCacheBoundedBySizeWithSteadyHits(t *testing.T) {
 	}
 	if len(c.entries) == 0 || c.Bytes() < maxBytes*9/10 {
 		t.Fatalf("%d answers in %d bytes: the cache should be nearly full", len(c.entries), c.Bytes())
+	}
+	// Dropped and evicted answers' pages are reused: what is mapped stays within the bound.
+	if mapped := len(c.arena.chunks) * chunkPages * pageSize; mapped > maxBytes+chunkPages*pageSize {
+		t.Fatalf("%d bytes of pages mapped for a bound of %d", mapped, maxBytes)
+	}
+}
+
+// TestReadCacheForget: a notification of another node's commit drops what it names — bots,
+// whole accounts, or everything — and, like a local commit, keeps no storage read begun
+// before it.
+func TestReadCacheForget(t *testing.T) {
+	c := NewReadCache(1 << 20)
+	held := func(account, bot string) bool {
+		e, _ := c.get(account, bot)
+		if e != nil {
+			c.release(e)
+		}
+		return e != nil
+	}
+	fill := func() {
+		for _, k := range [][2]string{{"a", "b1"}, {"a", "b2"}, {"x", "b1"}} {
+			_, gen := c.get(k[0], k[1])
+			c.put(k[0], k[1], gen, []byte(k[0]+k[1]))
+		}
+	}
+	want := func(what string, a1, a2, x1 bool) {
+		t.Helper()
+		if held("a", "b1") != a1 || held("a", "b2") != a2 || held("x", "b1") != x1 {
+			t.Fatalf("after %s: held a/b1 %v a/b2 %v x/b1 %v, want %v %v %v", what,
+				held("a", "b1"), held("a", "b2"), held("x", "b1"), a1, a2, x1)
+		}
+	}
+	fill()
+	want("filling", true, true, true)
+	c.Forget(store.Changed{Bots: []store.BotRef{{Account: "a", Bot: "b1"}}})
+	want("forgetting a bot", false, true, true)
+	fill()
+	c.Forget(store.Changed{Accounts: []string{"a"}})
+	want("forgetting an account", false, false, true)
+	fill()
+	c.Forget(store.Changed{All: true})
+	want("forgetting everything", false, false, false)
+	fill()
+	c.Forget(store.Changed{}) // a reconnection names nothing: the feed's read finds it
+	want("a notice naming nothing", true, true, true)
+
+	for _, ch := range []store.Changed{
+		{Bots: []store.BotRef{{Account: "a", Bot: "r"}}}, {Accounts: []string{"a"}}, {All: true},
+	} {
+		_, gen := c.get("a", "r")
+		c.Forget(ch) // the commit is heard of while the storage read is in flight
+		c.put("a", "r", gen, []byte("stale"))
+		if held("a", "r") {
+			t.Fatalf("an answer read before %+v was kept", ch)
+		}
 	}
 }

@@ -109,8 +109,31 @@ func (f *Feed) Run(ctx context.Context) {
 	}
 }
 
+// held, while set, is a channel every feed of the process waits on before reading storage.
+var held atomic.Pointer[chan struct{}]
+
+// HoldFeedsForTest holds back every change feed of the process (their reads of storage wait)
+// until release is called. Only tests call it, to show what reaches a node of a shared
+// database by other paths than its feed: its read cache's drop on another node's notification.
+func HoldFeedsForTest() (release func()) {
+	gate := make(chan struct{})
+	held.Store(&gate)
+	return func() {
+		if held.CompareAndSwap(&gate, nil) {
+			close(gate)
+		}
+	}
+}
+
 // drain publishes everything above the last cursor, a page at a time.
 func (f *Feed) drain(ctx context.Context) error {
+	if gate := held.Load(); gate != nil {
+		select {
+		case <-*gate:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	for {
 		changes, err := f.src.ChangesSince(ctx, "", "", f.last.Load(), feedPage)
 		if err != nil {

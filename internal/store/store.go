@@ -226,8 +226,20 @@ type Migrator interface {
 // (PostgreSQL's LISTEN/NOTIFY). The live stream must then be fed from storage, not from this
 // node's own commits.
 type ChangeNotifier interface {
-	// Listen calls onChange after commits of any node until ctx ends, reconnecting as needed.
-	Listen(ctx context.Context, onChange func(), log *slog.Logger)
+	// Listen calls onChange with what each commit of any node changed, once the commit is
+	// visible to every reader, until ctx ends, reconnecting as needed. After each
+	// (re)connection it calls onChange with an empty Changed: what was committed meanwhile is
+	// for the change feed's read of storage to find.
+	Listen(ctx context.Context, onChange func(Changed), log *slog.Logger)
+}
+
+// Changed is what one commit changed, as its notification names it: its bots, or when their
+// names would not fit a notification their accounts, or when neither fits everything. A node
+// drops what it keeps in memory of them as soon as it hears of the commit.
+type Changed struct {
+	Bots     []BotRef
+	Accounts []string // every bot of these accounts (instead of Bots)
+	All      bool     // every bot
 }
 
 // Leaser is a store shared by several nodes that grants expiring named leases (PostgreSQL), so

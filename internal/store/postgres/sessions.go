@@ -13,8 +13,9 @@ import (
 	"github.com/intentrt/intentrt/internal/store/sqlrow"
 )
 
-// ChangesChannel is the LISTEN/NOTIFY channel on which Apply announces new cursors. The
-// notification is sent inside Apply's transaction, so PostgreSQL delivers it at commit.
+// ChangesChannel is the LISTEN/NOTIFY channel on which Apply announces the bots it changed.
+// The notification is sent inside Apply's transaction, so PostgreSQL delivers it at commit:
+// a listener that reads storage after hearing of it sees the commit.
 const ChangesChannel = "intentrt_changes"
 
 const (
@@ -109,7 +110,7 @@ func (s *Store) Apply(ctx context.Context, batches []session.Batch) ([]session.R
 	}
 	if head != start {
 		pipe.Queue(qSetHead, head)
-		pipe.Queue(qNotify, strconv.FormatInt(head, 10))
+		pipe.Queue(qNotify, changesPayload(changes)) // delivered at commit, naming its bots
 	}
 	if pipe.Len() > 0 {
 		if err := tx.SendBatch(ctx, pipe).Close(); err != nil {
