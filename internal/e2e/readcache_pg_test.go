@@ -19,18 +19,7 @@ func TestMultiNodeReadCache(t *testing.T) {
 	b := testserver.StartDB(t, dsn)
 	const account, bot = "acct-cache", "st-cache"
 	tok := a.CreateApp(t, testserver.AppSpec{Account: account}).Token(t)
-	defaultRead := func(s *testserver.Server) map[string]bool {
-		t.Helper()
-		resp, body := s.Do(t, http.MethodPost, readPath(bot), testserver.Headers(tok, account), "")
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("read: %d %s", resp.StatusCode, body)
-		}
-		ids := map[string]bool{}
-		for _, ks := range decodeSessions(t, body) {
-			ids[ks.SessionID] = true
-		}
-		return ids
-	}
+	defaultRead := func(s *testserver.Server) map[string]bool { return defaultReadIDs(t, s, tok, account, bot) }
 	a.Ingest(t, tok, account, bot, "["+scaleEvents("rc", 0)+"]")
 	for range 2 { // both nodes read, and cache, the answer with one session
 		for _, s := range []*testserver.Server{a, b} {
@@ -66,18 +55,7 @@ func TestMultiNodeReadCacheDropsOnNotify(t *testing.T) {
 	b := testserver.StartDB(t, dsn)
 	const account, bot = "acct-notify", "st-notify"
 	tok := a.CreateApp(t, testserver.AppSpec{Account: account}).Token(t)
-	read := func(s *testserver.Server) map[string]bool {
-		t.Helper()
-		resp, body := s.Do(t, http.MethodPost, readPath(bot), testserver.Headers(tok, account), "")
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("read: %d %s", resp.StatusCode, body)
-		}
-		ids := map[string]bool{}
-		for _, ks := range decodeSessions(t, body) {
-			ids[ks.SessionID] = true
-		}
-		return ids
-	}
+	read := func(s *testserver.Server) map[string]bool { return defaultReadIDs(t, s, tok, account, bot) }
 	a.Ingest(t, tok, account, bot, "["+scaleEvents("nt", 0)+"]")
 	waitFor(t, "the first session on the other node", func() bool { return read(b)["nt-00000"] })
 	for range 3 { // cached there now (a read racing the feed's drop is not kept; the next is)
@@ -96,4 +74,18 @@ func TestMultiNodeReadCacheDropsOnNotify(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// defaultReadIDs reads bot's default answer on s and returns its session ids.
+func defaultReadIDs(t *testing.T, s *testserver.Server, tok, account, bot string) map[string]bool {
+	t.Helper()
+	resp, body := s.Do(t, http.MethodPost, readPath(bot), testserver.Headers(tok, account), "")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("read: %d %s", resp.StatusCode, body)
+	}
+	ids := map[string]bool{}
+	for _, ks := range decodeSessions(t, body) {
+		ids[ks.SessionID] = true
+	}
+	return ids
 }
