@@ -26,18 +26,21 @@ const (
 	qHead     = `SELECT value FROM counters WHERE name = 'seq'`
 	qSetHead  = `UPDATE counters SET value = $1 WHERE name = 'seq'`
 	qNotify   = `SELECT pg_notify('` + ChangesChannel + `', $1)`
-	// qSeen records a batch's event keys in one round trip and returns those that were new.
-	qSeen = `INSERT INTO events_seen (account, bot, key, at_ns) SELECT $1, $2, k, t FROM unnest($3::text[], $4::bigint[]) AS u(k, t)
-		ON CONFLICT DO NOTHING RETURNING key`
-	// qLoad probes the primary key once per id; the LIMIT (the key is unique) keeps the planner
-	// from flattening the probe into a join. (With "session_id = ANY($3)" the generic plan
-	// PostgreSQL settles on for a prepared statement used the key's (account, bot) prefix only
-	// and filtered every session of the bot against the array: a commit got slower with every
-	// session the bot had stored — 24 s for 10 000 ids against 300 000 stored.)
+	// qSeen records the event keys of every batch of a group commit in one round trip and
+	// returns those that were new. A key repeated within the statement is inserted once: DO
+	// NOTHING skips the later rows, as a later batch's retry would be skipped.
+	qSeen = `INSERT INTO events_seen (account, bot, key, at_ns)
+		SELECT a, b, k, t FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) AS u(a, b, k, t)
+		ON CONFLICT DO NOTHING RETURNING account, bot, key`
+	// qLoad probes the primary key once per (account, bot, id); the LIMIT (the key is unique)
+	// keeps the planner from flattening the probe into a join. (With "session_id = ANY($3)" the
+	// generic plan PostgreSQL settles on for a prepared statement used the key's (account, bot)
+	// prefix only and filtered every session of the bot against the array: a commit got slower
+	// with every session the bot had stored — 24 s for 10 000 ids against 300 000 stored.)
 	qLoad = `SELECT s.account, s.bot, s.session_id, s.channel, s.ani, s.dni, s.user_id, s.start_ns, s.end_ns, s.status,
 			s.deflected_to, s.time_handled, s.intents, s.seq, s.completed_seq
-		FROM unnest($3::text[]) AS k(id) CROSS JOIN LATERAL (SELECT * FROM sessions t
-			WHERE t.account = $1 AND t.bot = $2 AND t.session_id = k.id LIMIT 1) s`
+		FROM unnest($1::text[], $2::text[], $3::text[]) AS k(a, b, id) CROSS JOIN LATERAL (SELECT * FROM sessions t
+			WHERE t.account = k.a AND t.bot = k.b AND t.session_id = k.id LIMIT 1) s`
 	qUpsertMany = `INSERT INTO sessions (` + sqlrow.SessionWriteColumns + `)
 		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
 			$8::bigint[], $9::bigint[], $10::text[], $11::text[], $12::bigint[], $13::text[], $14::bigint[], $15::bigint[], $16::text[])
@@ -51,7 +54,7 @@ const (
 // Apply stores the batches in one transaction. It returns once PostgreSQL has committed it, which
 // with the default synchronous_commit means the WAL is flushed: an acknowledged event survives a
 // crash of the database as well as of the node. Round trips per group commit are few: the lock,
-// one insert and one load per batch, and one pipelined write of every session and the cursor.
+// one insert of every event key, one load of every session touched, and one pipelined write of every session and the cursor.
 func (s *Store) Apply(ctx context.Context, batches []session.Batch) ([]session.Result, []session.Change, error) {
 	ctx, cancel := s.op(ctx)
 	defer cancel()
@@ -76,24 +79,33 @@ func (s *Store) Apply(ctx context.Context, batches []session.Batch) ([]session.R
 		deltas  sqlrow.Deltas
 		ages    sessionAges
 	)
+	fresh, err := recordEvents(ctx, tx, batches, results)
+	if err != nil {
+		return nil, nil, err
+	}
+	// Every session the group touches is read before any is written (the writes are queued
+	// after the fold), so reading them all at once sees what reading them batch by batch did.
+	orders := make([][]string, len(batches))
+	groups := make([]map[string][]session.Event, len(batches))
 	for bi, b := range batches {
-		fresh, err := recordEvents(ctx, tx, b, &results[bi])
-		if err != nil {
-			return nil, nil, err
+		orders[bi], groups[bi] = sqlrow.GroupBySession(fresh[bi])
+		for _, sid := range orders[bi] {
+			states[session.Key{Account: b.Account, Bot: b.Bot, SessionID: sid}] = nil
 		}
-		order, groups := sqlrow.GroupBySession(fresh)
-		if err := loadStates(ctx, tx, b, order, states); err != nil {
-			return nil, nil, err
-		}
-		for _, sid := range order {
+	}
+	if err := loadStates(ctx, tx, states); err != nil {
+		return nil, nil, err
+	}
+	for bi, b := range batches {
+		for _, sid := range orders[bi] {
 			k := session.Key{Account: b.Account, Bot: b.Bot, SessionID: sid}
 			st := states[k]
 			before := deltas.Before(st)
-			if ch, ok := st.Fold(groups[sid], next); ok {
+			if ch, ok := st.Fold(groups[bi][sid], next); ok {
 				changes = append(changes, ch)
 			}
 			deltas.Add(before, st)
-			ages.add(st, groups[sid])
+			ages.add(st, groups[bi][sid])
 			if !touched[k] {
 				touched[k] = true
 				dirty = append(dirty, st)
@@ -147,53 +159,59 @@ func rollback(tx pgx.Tx) {
 	_ = tx.Rollback(ctx) // after Commit this is a no-op; on a broken connection the pool drops it
 }
 
-// recordEvents inserts the batch's event keys and returns the events not seen before, counting
-// the rest as duplicates. An event repeated within the batch is new once.
-func recordEvents(ctx context.Context, tx pgx.Tx, b session.Batch, res *session.Result) ([]session.Event, error) {
-	keys := make([]string, len(b.Events))
-	times := make([]int64, len(b.Events))
-	for i, e := range b.Events {
-		keys[i] = e.DedupKey()
-		times[i] = e.Time.UnixNano()
-	}
-	rows, err := tx.Query(ctx, qSeen, b.Account, b.Bot, keys, times)
-	if err != nil {
-		return nil, fmt.Errorf("record events: %w", mapErr(err))
-	}
-	inserted, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, fmt.Errorf("record events: %w", mapErr(err))
-	}
-	isNew := make(map[string]bool, len(inserted))
-	for _, k := range inserted {
-		isNew[k] = true
-	}
-	fresh := make([]session.Event, 0, len(inserted))
-	for i, e := range b.Events {
-		if isNew[keys[i]] {
-			delete(isNew, keys[i])
-			res.Accepted++
-			fresh = append(fresh, e)
-			continue
+// recordEvents inserts the event keys of every batch in one statement and returns each batch's
+// events not seen before, counting the rest as duplicates in results. An event repeated within
+// the group is new once, in the first batch that holds it.
+func recordEvents(ctx context.Context, tx pgx.Tx, batches []session.Batch, results []session.Result) ([][]session.Event, error) {
+	var accounts, bots, keys []string
+	var times []int64
+	for _, b := range batches {
+		for _, e := range b.Events {
+			accounts, bots = append(accounts, b.Account), append(bots, b.Bot)
+			keys, times = append(keys, e.DedupKey()), append(times, e.Time.UnixNano())
 		}
-		res.Duplicates++
+	}
+	rows, err := tx.Query(ctx, qSeen, accounts, bots, keys, times)
+	if err != nil {
+		return nil, fmt.Errorf("record events: %w", mapErr(err))
+	}
+	type seenKey struct{ account, bot, key string }
+	isNew := make(map[seenKey]bool, len(keys))
+	var k seenKey
+	_, err = pgx.ForEachRow(rows, []any{&k.account, &k.bot, &k.key}, func() error { isNew[k] = true; return nil })
+	if err != nil {
+		return nil, fmt.Errorf("record events: %w", mapErr(err))
+	}
+	fresh := make([][]session.Event, len(batches))
+	i := 0
+	for bi, b := range batches {
+		for _, e := range b.Events {
+			if k := (seenKey{b.Account, b.Bot, keys[i]}); isNew[k] {
+				delete(isNew, k)
+				results[bi].Accepted++
+				fresh[bi] = append(fresh[bi], e)
+			} else {
+				results[bi].Duplicates++
+			}
+			i++
+		}
 	}
 	return fresh, nil
 }
 
-// loadStates reads the sessions of sids not already in states, and adds an empty state for
-// those that do not exist yet.
-func loadStates(ctx context.Context, tx pgx.Tx, b session.Batch, sids []string, states map[session.Key]*session.State) error {
-	var missing []string
-	for _, sid := range sids {
-		if _, ok := states[session.Key{Account: b.Account, Bot: b.Bot, SessionID: sid}]; !ok {
-			missing = append(missing, sid)
+// loadStates reads, in one round trip, the stored sessions of the keys whose state is nil, and
+// gives an empty state to those that do not exist yet.
+func loadStates(ctx context.Context, tx pgx.Tx, states map[session.Key]*session.State) error {
+	var accounts, bots, ids []string
+	for k, st := range states {
+		if st == nil {
+			accounts, bots, ids = append(accounts, k.Account), append(bots, k.Bot), append(ids, k.SessionID)
 		}
 	}
-	if len(missing) == 0 {
+	if len(ids) == 0 {
 		return nil
 	}
-	rows, err := tx.Query(ctx, qLoad, b.Account, b.Bot, missing)
+	rows, err := tx.Query(ctx, qLoad, accounts, bots, ids)
 	if err != nil {
 		return fmt.Errorf("load sessions: %w", mapErr(err))
 	}
@@ -208,9 +226,8 @@ func loadStates(ctx context.Context, tx pgx.Tx, b session.Batch, sids []string, 
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("load sessions: %w", mapErr(err))
 	}
-	for _, sid := range missing {
-		k := session.Key{Account: b.Account, Bot: b.Bot, SessionID: sid}
-		if _, ok := states[k]; !ok {
+	for k, st := range states {
+		if st == nil {
 			states[k] = &session.State{Key: k}
 		}
 	}
